@@ -1,0 +1,37 @@
+# Entry points; the real build is CMake (CMakeLists.txt).
+#   make run    install deps, build, calibrate the bundled sample chain
+#   make test   install deps, build with -Werror, run every test suite
+#   make asan   the whole suite under AddressSanitizer + UBSan
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: deps build run test asan bench clean format
+
+deps:
+	./scripts/setup-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/host/volsurf fit --input bench/data/sample_chain.csv.gz --output $(BUILD)/sample_fit.jsonl
+	@echo "fits written to $(BUILD)/sample_fit.jsonl"
+
+test: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOLSURF_WERROR=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+asan: deps
+	cmake -S . -B $(BUILD)-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVOLSURF_WERROR=ON \
+	  -DVOLSURF_ASAN=ON -DVOLSURF_UBSAN=ON -DVOLSURF_CUDA=OFF $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-asan -j $(JOBS)
+	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan
+
+format:
+	git ls-files "*.c" "*.h" "*.cu" | xargs clang-format -i

@@ -1,0 +1,55 @@
+/* chain: reading recorded option chains from files into quotes (the batch
+ * path of `volsurf fit`): the tardis.dev options_chain CSV (plain or .gz,
+ * columns per ../shared/reference/exchanges.md 6.1, many snapshots per file)
+ * and the raw Deribit CSV of ../shared/data (per-instrument get_order_book
+ * rows with Python-repr dict columns).  IV columns are normalized to
+ * fractions (Deribit percent), sentinels to NaN (0 bid, ask_iv 500).
+ *
+ * Malformed rows never stop a read: they are counted, their line numbers
+ * kept (the first CHAIN_MAX_BAD_LINES), and the row skipped. */
+#ifndef VOLSURF_CHAIN_H
+#define VOLSURF_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "quote.h"
+
+enum chain_format { CHAIN_FORMAT_AUTO = 0, CHAIN_FORMAT_TARDIS = 1, CHAIN_FORMAT_DERIBIT_CSV = 2 };
+
+#define CHAIN_MAX_BAD_LINES 16
+#define CHAIN_MAX_LINE 65536 /* a longer row is malformed */
+
+struct chain_stats {
+  int64_t n_lines;     /* data lines read (header excluded) */
+  int64_t n_quotes;    /* quotes returned */
+  int64_t n_malformed; /* rows skipped as malformed */
+  int n_bad_kept;
+  int64_t bad_lines[CHAIN_MAX_BAD_LINES]; /* 1-based line numbers */
+  char first_error[160];                  /* reason for the first malformed row */
+};
+
+struct chain_reader;
+
+/* Opens 'path' ("-" = stdin); a name ending in .gz is gunzipped (ERR_UNSUPPORTED
+ * when built without zlib).  CHAIN_FORMAT_AUTO looks at the header.  Returns
+ * 0, ERR_IO (cannot open), ERR_PARSE (empty file, unknown or incomplete header:
+ * 'err' names the missing column) or ERR_NOMEM.  Caller closes with chain_close. */
+int chain_open(const char *path, int format, struct chain_reader **out, char *err,
+               size_t errlen);
+
+/* Reads the next quote into q: returns 1, 0 at end of input, or ERR_IO. */
+int chain_next(struct chain_reader *r, struct quote *q);
+
+/* The counters so far; valid until chain_close. */
+const struct chain_stats *chain_get_stats(const struct chain_reader *r);
+
+/* Bytes consumed so far (for progress reports); -1 when unknown. */
+int64_t chain_bytes_read(const struct chain_reader *r);
+
+void chain_close(struct chain_reader *r);
+
+/* Parses "tardis", "deribit-csv", "auto"; returns the enum or ERR_INPUT. */
+int chain_format_parse(const char *name);
+
+#endif

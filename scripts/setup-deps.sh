@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages volsurf builds and tests with.  Idempotent:
+# skips apt entirely when every package is already installed.
+set -euo pipefail
+pkgs=(cmake ninja-build gcc make pkg-config libcunit1-dev libcjson-dev libwebsockets-dev
+      libcurl4-openssl-dev zlib1g-dev libcminpack-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
