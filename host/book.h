@@ -34,7 +34,7 @@ int book_n_groups(struct book *b, int64_t as_of_us);
 /* Builds up to max_out slices as of as_of_us (see slice_build).  Returns the
  * number written, or ERR_NOMEM.  Groups whose slice_build fails are skipped
  * and counted in *n_failed (may be NULL). */
-int book_slices(struct book *b, int64_t as_of_us, const struct slice_config *c,
-                struct slice *out, int max_out, int *n_failed);
+int book_slices(struct book *b, int64_t as_of_us, const struct slice_config *c, struct slice *out,
+                int max_out, int *n_failed);
 
 #endif

@@ -35,8 +35,7 @@ struct chain_reader;
  * when built without zlib).  CHAIN_FORMAT_AUTO looks at the header.  Returns
  * 0, ERR_IO (cannot open), ERR_PARSE (empty file, unknown or incomplete header:
  * 'err' names the missing column) or ERR_NOMEM.  Caller closes with chain_close. */
-int chain_open(const char *path, int format, struct chain_reader **out, char *err,
-               size_t errlen);
+int chain_open(const char *path, int format, struct chain_reader **out, char *err, size_t errlen);
 
 /* Reads the next quote into q: returns 1, 0 at end of input, or ERR_IO. */
 int chain_next(struct chain_reader *r, struct quote *q);

@@ -24,11 +24,11 @@ struct derived {
 };
 
 struct derived_node {
-  const char *name;   /* "1d", "1w", ... */
+  const char *name; /* "1d", "1w", ... */
   double T_years;
-  int valid;          /* 0 when no usable expiry exists */
-  int extrapolated;   /* 1 outside the listed expiries (flat vol) */
-  struct derived d;   /* same quantities on the interpolated smile */
+  int valid;        /* 0 when no usable expiry exists */
+  int extrapolated; /* 1 outside the listed expiries (flat vol) */
+  struct derived d; /* same quantities on the interpolated smile */
 };
 
 /* Name and tenor (years, ACT/365) of node i, 0 <= i < DERIVED_N_NODES. */

@@ -22,11 +22,11 @@ struct diag {
   double rmse_vol_mark; /* vs mark IV where present; NaN when no mark */
   double inside_share;  /* of points with both bid and ask IV: share with model inside */
   int n_two_sided;
-  double k_lo, k_hi;    /* the check grid */
-  struct svi_arb arb;   /* butterfly: g minimum and the k-intervals with g < 0 */
+  double k_lo, k_hi;  /* the check grid */
+  struct svi_arb arb; /* butterfly: g minimum and the k-intervals with g < 0 */
   int lee_ok;
-  int calendar_prev;    /* 1: w of the earlier expiry exceeds this one's somewhere */
-  int calendar_next;    /* 1: this w exceeds the later expiry's somewhere */
+  int calendar_prev; /* 1: w of the earlier expiry exceeds this one's somewhere */
+  int calendar_next; /* 1: this w exceeds the later expiry's somewhere */
   double cal_prev_lo, cal_prev_hi, cal_next_lo, cal_next_hi; /* where (NaN if none) */
 };
 
@@ -41,8 +41,8 @@ int diag_slice(const struct slice *s, struct svi_lm_result *f, const struct diag
 /* Calendar check of an earlier and a later smile on [k_lo, k_hi]: returns 1
  * when w_earlier(k) > w_later(k) somewhere (the first crossing interval in
  * *lo, *hi), 0 when not, ERR_INPUT on bad arguments. */
-int diag_calendar_pair(const struct svi *earlier, const struct svi *later, double k_lo,
-                       double k_hi, int n_grid, double *lo, double *hi);
+int diag_calendar_pair(const struct svi *earlier, const struct svi *later, double k_lo, double k_hi,
+                       int n_grid, double *lo, double *hi);
 
 /* Calendar checks along the n slices of one (venue, asset), sorted by expiry:
  * compares each usable fit with its usable neighbours on the union of their

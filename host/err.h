@@ -7,16 +7,16 @@
 #define VOLSURF_ERR_H
 
 enum {
-  ERR_INPUT = -1,   /* caller passed something unusable (bad arg, too few points) */
-  ERR_NOMEM = -2,   /* allocation failed */
-  ERR_IO = -3,      /* file or socket I/O failed */
-  ERR_PARSE = -4,   /* malformed input data */
-  ERR_RANGE = -5,   /* value outside its domain (negative strike, T <= 0, ...) */
-  ERR_NOCONV = -6,  /* an iteration did not converge */
-  ERR_NODEV = -7,   /* no GPU device, or built without CUDA */
-  ERR_DEVICE = -8,  /* a CUDA runtime error */
-  ERR_FULL = -9,    /* a capped buffer or queue is full */
-  ERR_STATE = -10,  /* call not valid in the object's current state */
+  ERR_INPUT = -1,       /* caller passed something unusable (bad arg, too few points) */
+  ERR_NOMEM = -2,       /* allocation failed */
+  ERR_IO = -3,          /* file or socket I/O failed */
+  ERR_PARSE = -4,       /* malformed input data */
+  ERR_RANGE = -5,       /* value outside its domain (negative strike, T <= 0, ...) */
+  ERR_NOCONV = -6,      /* an iteration did not converge */
+  ERR_NODEV = -7,       /* no GPU device, or built without CUDA */
+  ERR_DEVICE = -8,      /* a CUDA runtime error */
+  ERR_FULL = -9,        /* a capped buffer or queue is full */
+  ERR_STATE = -10,      /* call not valid in the object's current state */
   ERR_UNSUPPORTED = -11 /* feature not built in (e.g. .gz without zlib) */
 };
 

@@ -23,12 +23,12 @@ struct quote {
   char asset[QUOTE_ASSET_LEN];   /* contract family root: "BTC", "ETH", "SOL_USDC" */
   char symbol[QUOTE_SYMBOL_LEN]; /* exchange instrument name */
   char underlying_index[QUOTE_INDEX_LEN];
-  int kind;                      /* enum quote_kind */
-  int premium_in_coin;           /* 1: prices in units of the base coin */
+  int kind;            /* enum quote_kind */
+  int premium_in_coin; /* 1: prices in units of the base coin */
   double strike;
-  int64_t expiry_us;             /* from the listing: 08:00 UTC on all four venues */
-  int64_t ts_us;                 /* exchange timestamp */
-  int64_t local_ts_us;           /* receive timestamp */
+  int64_t expiry_us;   /* from the listing: 08:00 UTC on all four venues */
+  int64_t ts_us;       /* exchange timestamp */
+  int64_t local_ts_us; /* receive timestamp */
   double bid_price, ask_price, mark_price, last_price;
   double bid_amount, ask_amount;
   double bid_iv, ask_iv, mark_iv;

@@ -30,22 +30,22 @@ enum slice_target {
 };
 
 struct slice_rejects {
-  int n_invalid;    /* NaN strike, strike <= 0, unknown kind, no usable IV */
-  int n_expired;    /* expiry at or before as_of */
-  int n_stale;      /* quote older than as_of - stale_us */
-  int n_no_bid;     /* no bid price / bid IV */
-  int n_crossed;    /* bid above ask */
-  int n_iv_capped;  /* ask IV at the venue cap (Deribit 500%) and no usable bid */
-  int n_deep_wing;  /* OTM |delta| below min_abs_delta */
-  int n_overflow;   /* more than SLICE_MAX_POINTS strikes */
+  int n_invalid;   /* NaN strike, strike <= 0, unknown kind, no usable IV */
+  int n_expired;   /* expiry at or before as_of */
+  int n_stale;     /* quote older than as_of - stale_us */
+  int n_no_bid;    /* no bid price / bid IV */
+  int n_crossed;   /* bid above ask */
+  int n_iv_capped; /* ask IV at the venue cap (Deribit 500%) and no usable bid */
+  int n_deep_wing; /* OTM |delta| below min_abs_delta */
+  int n_overflow;  /* more than SLICE_MAX_POINTS strikes */
 };
 
 struct slice_config {
-  int64_t stale_us;     /* 0 disables the staleness filter */
-  double iv_cap;        /* ask IV at or above this means "no ask" (5.0 = 500%) */
-  double min_abs_delta; /* deep-wing cut on the OTM option's forward delta */
-  double min_spread_vol;/* floor of the bid/ask IV width used in the weights */
-  int target;           /* enum slice_target */
+  int64_t stale_us;      /* 0 disables the staleness filter */
+  double iv_cap;         /* ask IV at or above this means "no ask" (5.0 = 500%) */
+  double min_abs_delta;  /* deep-wing cut on the OTM option's forward delta */
+  double min_spread_vol; /* floor of the bid/ask IV width used in the weights */
+  int target;            /* enum slice_target */
 };
 
 struct slice {
@@ -54,16 +54,16 @@ struct slice {
   int64_t expiry_us, as_of_us;
   double T_years, forward, index_price;
   int forward_src;
-  int n_quotes;     /* quotes offered to slice_build */
-  int n;            /* usable points, sorted by k */
+  int n_quotes; /* quotes offered to slice_build */
+  int n;        /* usable points, sorted by k */
   double strike[SLICE_MAX_POINTS];
   double k[SLICE_MAX_POINTS];
-  double w[SLICE_MAX_POINTS];      /* target total variance */
-  double weight[SLICE_MAX_POINTS]; /* residual weight on w */
-  double iv[SLICE_MAX_POINTS];     /* target IV */
-  double iv_bid[SLICE_MAX_POINTS]; /* NaN when absent */
-  double iv_ask[SLICE_MAX_POINTS]; /* NaN when absent */
-  double iv_mark[SLICE_MAX_POINTS];/* NaN when absent */
+  double w[SLICE_MAX_POINTS];       /* target total variance */
+  double weight[SLICE_MAX_POINTS];  /* residual weight on w */
+  double iv[SLICE_MAX_POINTS];      /* target IV */
+  double iv_bid[SLICE_MAX_POINTS];  /* NaN when absent */
+  double iv_ask[SLICE_MAX_POINTS];  /* NaN when absent */
+  double iv_mark[SLICE_MAX_POINTS]; /* NaN when absent */
   struct slice_rejects rej;
 };
 
@@ -74,7 +74,7 @@ void slice_config_default(struct slice_config *c);
  * 'out' entirely.  Returns 0 (out->n may still be below the fitter's minimum),
  * ERR_INPUT when n < 1 or the quotes do not share one expiry, ERR_RANGE when
  * the expiry is at or before as_of or no forward can be found. */
-int slice_build(const struct quote *q, int n, int64_t as_of_us,
-                const struct slice_config *c, struct slice *out);
+int slice_build(const struct quote *q, int n, int64_t as_of_us, const struct slice_config *c,
+                struct slice *out);
 
 #endif

@@ -28,8 +28,8 @@ int kernels_device_count(void);
 /* Opens a context on device 0 with room for max_slices / max_points.
  * Returns 0, ERR_NODEV (no device, or built without CUDA), ERR_DEVICE or
  * ERR_NOMEM; on failure *out is NULL and 'err' holds the reason. */
-int kernels_open(struct kernels_ctx **out, int64_t max_slices, int64_t max_points,
-                 char *err, size_t errlen);
+int kernels_open(struct kernels_ctx **out, int64_t max_slices, int64_t max_points, char *err,
+                 size_t errlen);
 
 /* Fits every slice of 'b' on the device; writes b->n_slices results to
  * 'out' and, when 't' is not NULL, the timings.  Borrows everything.

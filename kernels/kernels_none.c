@@ -12,8 +12,8 @@ int kernels_device_count(void)
   return 0;
 }
 
-int kernels_open(struct kernels_ctx **out, int64_t max_slices, int64_t max_points,
-                 char *err, size_t errlen)
+int kernels_open(struct kernels_ctx **out, int64_t max_slices, int64_t max_points, char *err,
+                 size_t errlen)
 {
   (void)max_slices;
   (void)max_points;

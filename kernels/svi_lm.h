@@ -48,12 +48,12 @@ enum {
 #define SVI_LM_RHO_MAX 0.999
 
 struct svi_lm_config {
-  int max_iter;        /* fixed iteration cap (default 60) */
-  double tol_rel_sse;  /* stop when the relative SSE decrease of an accepted step is below this */
-  double tol_step;     /* ... or the relative parameter step is below this */
-  double m_pad;        /* m within [k_min - m_pad, k_max + m_pad] */
+  int max_iter;       /* fixed iteration cap (default 60) */
+  double tol_rel_sse; /* stop when the relative SSE decrease of an accepted step is below this */
+  double tol_step;    /* ... or the relative parameter step is below this */
+  double m_pad;       /* m within [k_min - m_pad, k_max + m_pad] */
   double sigma_min, sigma_max;
-  int start_grid;      /* quasi-explicit start: start_grid x start_grid (m, sigma) grid */
+  int start_grid; /* quasi-explicit start: start_grid x start_grid (m, sigma) grid */
 };
 
 /* Result of one fit.  sse is the weighted sum of squares at p; rmse_w the

@@ -4,8 +4,8 @@
 #include "svi.h"
 #include "testutil.h"
 
-static const struct svi vogt = {.a = -0.0410, .b = 0.1331, .rho = 0.3060, .m = 0.3586,
-                                .sigma = 0.4153};
+static const struct svi vogt = {
+    .a = -0.0410, .b = 0.1331, .rho = 0.3060, .m = 0.3586, .sigma = 0.4153};
 
 static void vogt_minimum_variance_matches_reference(void)
 {
@@ -39,8 +39,11 @@ static void vogt_scan_finds_the_arbitrage_interval(void)
 
 static struct svi ssvi(double theta, double rho, double phi)
 {
-  struct svi p = {.a = theta * (1 - rho * rho) / 2, .b = theta * phi / 2, .rho = rho,
-                  .m = -rho / phi, .sigma = sqrt(1 - rho * rho) / phi};
+  struct svi p = {.a = theta * (1 - rho * rho) / 2,
+                  .b = theta * phi / 2,
+                  .rho = rho,
+                  .m = -rho / phi,
+                  .sigma = sqrt(1 - rho * rho) / phi};
   return p;
 }
 
@@ -87,8 +90,11 @@ static void jump_wings_round_trip(void)
     double u3 = (s >> 8) / 16777216.0;
     s = s * 1103515245u + 12345u;
     double u4 = (s >> 8) / 16777216.0;
-    struct svi p = {.a = 0.001 + 0.05 * u1, .b = 0.02 + 0.5 * u2, .rho = -0.9 + 1.8 * u3,
-                    .m = -0.3 + 0.6 * u4, .sigma = 0.02 + 0.4 * u1 * u2 + 0.01};
+    struct svi p = {.a = 0.001 + 0.05 * u1,
+                    .b = 0.02 + 0.5 * u2,
+                    .rho = -0.9 + 1.8 * u3,
+                    .m = -0.3 + 0.6 * u4,
+                    .sigma = 0.02 + 0.4 * u1 * u2 + 0.01};
     double T = 0.01 + 2.0 * u4;
     struct svi_jw jw;
     struct svi q;

@@ -19,17 +19,17 @@ struct test_case {
 };
 
 /* Asserts |a - b| <= tol, printing both values on failure. */
-#define ASSERT_NEAR(a, b, tol)                                                                 \
-  do {                                                                                         \
-    double a_ = (a), b_ = (b), t_ = (tol);                                                     \
-    if (!(fabs(a_ - b_) <= t_))                                                                \
-      fprintf(stderr, "\n  %s:%d: %s = %.17g, expected %.17g (tol %g)\n", __FILE__, __LINE__,  \
-              #a, a_, b_, t_);                                                                 \
-    CU_ASSERT(fabs(a_ - b_) <= t_);                                                            \
+#define ASSERT_NEAR(a, b, tol)                                                                     \
+  do {                                                                                             \
+    double a_ = (a), b_ = (b), t_ = (tol);                                                         \
+    if (!(fabs(a_ - b_) <= t_))                                                                    \
+      fprintf(stderr, "\n  %s:%d: %s = %.17g, expected %.17g (tol %g)\n", __FILE__, __LINE__, #a,  \
+              a_, b_, t_);                                                                         \
+    CU_ASSERT(fabs(a_ - b_) <= t_);                                                                \
   } while (0)
 
 /* Asserts |a - b| <= rel * |b|. */
-#define ASSERT_REL(a, b, rel) ASSERT_NEAR((a), (b), (rel) * fabs(b))
+#define ASSERT_REL(a, b, rel) ASSERT_NEAR((a), (b), (rel)*fabs(b))
 
 /* Runs the cases as one suite; returns the process exit code. */
 static inline int test_run(const char *suite, const struct test_case *cases, int n)
@@ -57,7 +57,10 @@ static inline const char *test_shared_path(const char *name, char *buf, size_t c
   return buf;
 }
 
-#define TEST_CASE(fn) {#fn, fn}
+#define TEST_CASE(fn)                                                                              \
+  {                                                                                                \
+#fn, fn                                                                                        \
+  }
 #define TEST_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 #endif
