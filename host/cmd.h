@@ -1,0 +1,11 @@
+/* cmd: the volsurf subcommands (host/cmd_*.c), dispatched by main.c.  Each
+ * takes the arguments after its name and returns the process exit code:
+ * 0 success, 1 runtime failure, 2 usage error. */
+#ifndef VOLSURF_CMD_H
+#define VOLSURF_CMD_H
+
+int cmd_fit(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_svi(int argc, char **argv);
+
+#endif

@@ -1,0 +1,43 @@
+/* synth: deterministic synthetic crypto option markets: true SVI smiles of
+ * realistic shape, quoted points with bid/ask widening in the wings and
+ * noise, and whole chains written as tardis options_chain CSV.  Used by
+ * `volsurf bench`, the bundled sample of `make run` and round-trip tests
+ * (known parameters in, fitted parameters out).  Seeded; no global state. */
+#ifndef VOLSURF_SYNTH_H
+#define VOLSURF_SYNTH_H
+
+#include <stdint.h>
+
+#include "svi.h"
+
+struct synth_rng {
+  uint64_t s;
+};
+
+void synth_rng_seed(struct synth_rng *r, uint64_t seed);
+/* Uniform on [0, 1). */
+double synth_uniform(struct synth_rng *r);
+/* Standard normal (Box-Muller). */
+double synth_normal(struct synth_rng *r);
+
+/* Draws a smile for maturity T with crypto shape: ATM vol 35-120%, skew
+ * rho in [-0.6, 0.4], wings within Lee, minimum variance positive. */
+void synth_draw_smile(struct synth_rng *r, double T_years, struct svi *out);
+
+/* M quoted points of smile p: k evenly over +-3.5 ATM standard deviations
+ * (clipped to [-2, 2]), bid/ask IV band 0.5 vol points wide at the money and
+ * widening in the wings, noisy mid inside the band (noise_vol is the noise
+ * standard deviation, fraction; 0 for exact points).  Writes k, target total
+ * variance w, weight wt (as the slice builder does), iv_bid, iv_ask; any of
+ * iv_bid / iv_ask may be NULL. */
+void synth_points(struct synth_rng *r, const struct svi *p, double T_years, int M, double noise_vol,
+                  double *k, double *w, double *wt, double *iv_bid, double *iv_ask);
+
+/* Writes a tardis options_chain CSV (gzip when 'path' ends in .gz) of a
+ * synthetic Deribit-like market at as_of_us: assets BTC and ETH with coin
+ * premiums, SOL_USDC with USD premiums, daily/weekly/monthly/quarterly
+ * expiries, strike grids around the forward, missing bids in the far wings.
+ * Returns the number of rows written, or ERR_IO / ERR_UNSUPPORTED. */
+long synth_write_chain(const char *path, uint64_t seed, int64_t as_of_us);
+
+#endif
