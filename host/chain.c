@@ -426,9 +426,8 @@ static int field_is(const char *line, int start, int len, const char *name)
 
 /* Maps the header onto COL_*; returns how many required columns matched and
  * the first missing one in *missing (NULL when complete). */
-static int map_header(struct chain_reader *r, const char *line, int nf,
-                      const struct col_name *cols, int n_cols, int col[COL_COUNT],
-                      const char **missing)
+static int map_header(struct chain_reader *r, const char *line, int nf, const struct col_name *cols,
+                      int n_cols, int col[COL_COUNT], const char **missing)
 {
   int matched = 0;
   *missing = NULL;
@@ -625,8 +624,7 @@ static void bad_row(struct chain_reader *r, const char *why)
 {
   struct chain_stats *st = &r->st;
   if (st->n_malformed == 0)
-    snprintf(st->first_error, sizeof(st->first_error), "line %lld: %s", (long long)r->line_no,
-             why);
+    snprintf(st->first_error, sizeof(st->first_error), "line %lld: %s", (long long)r->line_no, why);
   st->n_malformed++;
   if (st->n_bad_kept < CHAIN_MAX_BAD_LINES)
     st->bad_lines[st->n_bad_kept++] = r->line_no;
