@@ -3,7 +3,14 @@
  * columns per ../shared/reference/exchanges.md 6.1, many snapshots per file)
  * and the raw Deribit CSV of ../shared/data (per-instrument get_order_book
  * rows with Python-repr dict columns).  IV columns are normalized to
- * fractions (Deribit percent), sentinels to NaN (0 bid, ask_iv 500).
+ * fractions (Deribit percent; tardis keeps venue units, so the exchange column
+ * decides), "absent" sentinels to NaN (0 or empty price, size or IV; Binance
+ * -1).  Deribit's ask_iv 500 is a cap, not an absence: it is kept as 5.0 so
+ * that slice_build treats the ask as missing and counts it (n_iv_capped).
+ * The venue is the tardis exchange id mapped onto quote.h names
+ * ("okex-options" -> "okx", "bybit-options" -> "bybit",
+ * "binance-european-options" -> "binance"); the raw Deribit CSV is "deribit".
+ * A line ends at '\n' (optionally "\r\n"), also inside quotes.
  *
  * Malformed rows never stop a read: they are counted, their line numbers
  * kept (the first CHAIN_MAX_BAD_LINES), and the row skipped. */

@@ -35,7 +35,7 @@ struct slice_rejects {
   int n_stale;     /* quote older than as_of - stale_us */
   int n_no_bid;    /* no bid price / bid IV */
   int n_crossed;   /* bid above ask */
-  int n_iv_capped; /* ask IV at the venue cap (Deribit 500%) and no usable bid */
+  int n_iv_capped; /* ask IV at the cap (Deribit 500%) and no mark to stand in */
   int n_deep_wing; /* OTM |delta| below min_abs_delta */
   int n_overflow;  /* more than SLICE_MAX_POINTS strikes */
 };
