@@ -4,6 +4,7 @@
  * GPU), and reports fits/s, batch latency percentiles, iterations, converged
  * share, median RMSE in vol points and, with several variants, their
  * agreement in w.  Benchmarks report; they assert nothing. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

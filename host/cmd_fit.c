@@ -2,6 +2,7 @@
  * book -> (at each snapshot time) slices -> one batched fit -> diagnostics
  * and derived values -> JSON Lines or CSV.  Each snapshot's fits warm-start
  * the next snapshot's.  Output format: docs/fit-output.md. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
