@@ -15,8 +15,11 @@ build: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The bundled sample is a seeded synthetic Deribit-like market (BTC, ETH,
+# SOL_USDC; 11 expiries) written by the binary itself.
 run: build
-	$(BUILD)/host/volsurf fit --input bench/data/sample_chain.csv.gz --output $(BUILD)/sample_fit.jsonl
+	$(BUILD)/host/volsurf bench --write-chain $(BUILD)/sample_chain.csv.gz --seed 1
+	$(BUILD)/host/volsurf fit --input $(BUILD)/sample_chain.csv.gz --output $(BUILD)/sample_fit.jsonl
 	@echo "fits written to $(BUILD)/sample_fit.jsonl"
 
 test: deps
