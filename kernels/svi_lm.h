@@ -136,6 +136,9 @@ struct svi_lm_batch {
 /* Initial LM damping (relative to diag(J^T J)): a cold start is a grid
  * point, a warm start is usually within a Gauss-Newton step of the answer. */
 #define SVI_LM_LAMBDA0 1e-3
+/* Geodesic acceleration is used while 2|a|/|v| stays below this
+ * (Transtrum & Sethna's alpha). */
+#define SVI_LM_ACCEL_ALPHA 0.75
 #define SVI_LM_LAMBDA0_WARM 1e-6
 
 /* Number of values one fused pass reduces: J^T J (15, packed upper), J^T r
@@ -270,10 +273,10 @@ SVI_LM_HD void svi_lm_pass(const double *x, const double *k, const double *w, co
   svi_lm_allreduce_sum(acc, SVI_LM_NACC, n_lanes);
 }
 
-/* Solves M x = rhs for a symmetric 5x5 M by Cholesky, in place.  Returns 0,
- * or -1 when a pivot is not positive and finite (the guard: the caller
- * raises lambda and tries again). */
-SVI_LM_HD int svi_lm_cholesky_solve(double M[5][5], double *rhs)
+/* Cholesky factor of a symmetric 5x5 M, in place (lower triangle).
+ * Returns 0, or -1 when a pivot is not positive and finite (the guard: the
+ * caller raises lambda and tries again). */
+SVI_LM_HD int svi_lm_cholesky(double M[5][5])
 {
   for (int j = 0; j < 5; j++) {
     double d = M[j][j];
@@ -290,19 +293,57 @@ SVI_LM_HD int svi_lm_cholesky_solve(double M[5][5], double *rhs)
       M[i][j] = s / d;
     }
   }
+  return 0;
+}
+
+/* Solves L L^T x = rhs in place with the factor of svi_lm_cholesky. */
+SVI_LM_HD void svi_lm_cholesky_subst(double L[5][5], double *rhs)
+{
   for (int i = 0; i < 5; i++) {
     double s = rhs[i];
     for (int l = 0; l < i; l++)
-      s -= M[i][l] * rhs[l];
-    rhs[i] = s / M[i][i];
+      s -= L[i][l] * rhs[l];
+    rhs[i] = s / L[i][i];
   }
   for (int i = 4; i >= 0; i--) {
     double s = rhs[i];
     for (int l = i + 1; l < 5; l++)
-      s -= M[l][i] * rhs[l];
-    rhs[i] = s / M[i][i];
+      s -= L[l][i] * rhs[l];
+    rhs[i] = s / L[i][i];
   }
-  return 0;
+}
+
+/* Geodesic acceleration (Transtrum & Sethna 2012), the right-hand side:
+ * -J^T r_vv with r_vv_i = wt_i D^2_v w(k_i) the second directional
+ * derivative of the model along the LM velocity v, analytically:
+ * f = rho d + R, d = k - m, R = sqrt(d^2 + sigma^2),
+ * D_v f = v_rho d - rho v_m + (sigma v_sigma - d v_m)/R,
+ * D^2_v f = -2 v_rho v_m + (v_m^2 + v_sigma^2)/R - (sigma v_sigma - d v_m)^2/R^3,
+ * D^2_v w = 2 v_b D_v f + b D^2_v f.  One pass at x, reduced. */
+SVI_LM_HD void svi_lm_accel_rhs(const double *x, const double *v, const double *k, const double *wt,
+                                int n, int lane, int n_lanes, double *out)
+{
+  const double b = x[1], rho = x[2], m = x[3], sg = x[4];
+  const double s2 = sg * sg;
+  const double vmm = v[3] * v[3] + v[4] * v[4];
+  for (int j = 0; j < 5; j++)
+    out[j] = 0.0;
+  for (int i = lane; i < n; i += n_lanes) {
+    double dk = k[i] - m;
+    double R = sqrt(dk * dk + s2);
+    double iR = 1.0 / R;
+    double q = wt[i];
+    double h = (sg * v[4] - dk * v[3]) * iR;
+    double df = v[2] * dk - rho * v[3] + h;
+    double d2f = -2.0 * v[2] * v[3] + (vmm - h * h) * iR;
+    double rvv = q * (2.0 * v[1] * df + b * d2f);
+    out[0] -= q * rvv;
+    out[1] -= q * (rho * dk + R) * rvv;
+    out[2] -= q * b * dk * rvv;
+    out[3] += q * b * (rho + dk * iR) * rvv;
+    out[4] -= q * b * sg * iR * rvv;
+  }
+  svi_lm_allreduce_sum(out, 5, n_lanes);
 }
 
 /* Lower and upper bound of each parameter given the others (the box, Lee on
@@ -656,6 +697,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
       break;
     }
     double M[5][5], rhs[5], dg[5] = {0.0, 0.0, 0.0, 0.0, 0.0}, dmax = 0.0;
+    int frz[5];
     int t = 0;
     for (int u = 0; u < 5; u++)
       for (int v = u; v < 5; v++) {
@@ -673,6 +715,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
     for (int u = 0; u < 5; u++) {
       double gr = acc[SVI_LM_ACC_JTR + u];
       int frozen = (svi_lm_at_lo(x, lo, u) && gr > 0.0) || (svi_lm_at_hi(x, hi, u) && gr < 0.0);
+      frz[u] = frozen;
       rhs[u] = -gr;
       if (frozen) {
         for (int v = 0; v < 5; v++) {
@@ -691,13 +734,14 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
       done = 1;
       break;
     }
-    if (svi_lm_cholesky_solve(M, rhs) != 0) {
+    if (svi_lm_cholesky(M) != 0) {
       it++;
       lambda *= 10.0;
       if (lambda > 1e16)
         done = 1;
       continue;
     }
+    svi_lm_cholesky_subst(M, rhs);
     /* Predicted SSE decrease of the linear model: dp^T (lambda D dp - g). */
     double pred = 0.0;
     for (int u = 0; u < 5; u++)
@@ -710,6 +754,29 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
       break;
     }
     it++;
+    /* Geodesic acceleration: the second-order correction along the
+     * curved valleys of SVI (a-b-sigma, rho-m on one-sided chains), where
+     * plain LM crawls at a fixed small step.  Kept only while it is a
+     * correction: 2|acc|/|v| <= SVI_LM_ACCEL_ALPHA in the D norm. */
+    double ga[5], na = 0.0, nv = 0.0;
+    svi_lm_accel_rhs(x, rhs, k, wt, n, lane, n_lanes, ga);
+    for (int u = 0; u < 5; u++)
+      if (frz[u])
+        ga[u] = 0.0;
+    svi_lm_cholesky_subst(M, ga);
+    for (int u = 0; u < 5; u++) {
+      na += dg[u] * ga[u] * ga[u];
+      nv += dg[u] * rhs[u] * rhs[u];
+    }
+    if (4.0 * na > SVI_LM_ACCEL_ALPHA * SVI_LM_ACCEL_ALPHA * nv) {
+      lambda *= nu;
+      nu *= 2.0;
+      if (lambda > 1e16)
+        done = 1;
+      continue;
+    }
+    for (int u = 0; u < 5; u++)
+      rhs[u] += 0.5 * ga[u];
     double xt[5];
     for (int u = 0; u < 5; u++)
       xt[u] = x[u] + rhs[u];
