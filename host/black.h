@@ -15,6 +15,10 @@ enum { BLACK_PUT = 0, BLACK_CALL = 1 };
 double black_norm_cdf(double x);
 double black_norm_pdf(double x);
 
+/* Inverse of black_norm_cdf: -inf at 0, +inf at 1, NaN outside [0, 1];
+ * relative accuracy near eps in both tails down to p = DBL_MIN. */
+double black_norm_inv(double p);
+
 /* Undiscounted Black-76 price of a call or put on forward F, strike K, vol
  * sigma (fraction), time T (years).  NaN for F, K <= 0 or T < 0. */
 double black_price(double F, double K, double sigma, double T_years, int is_call);
@@ -24,7 +28,11 @@ double black_vega(double F, double K, double sigma, double T_years);
 
 /* Implied vol from an undiscounted price in the same currency as F and K.
  * Returns NaN when the price is at or below intrinsic, at or above the upper
- * bound (F for calls, K for puts), or any input is invalid. */
+ * bound (F for calls, K for puts), or any input is invalid (T <= 0 included).
+ * Two Householder(3) steps; a time value below DBL_MIN (subnormal, where the
+ * price itself has lost bits) iterates up to 12 times inside its bracket.
+ * Round trips on a grid sigma 0.01..5, T 1h..3y, K/F 0.2..5 come back to
+ * < 1e-13 relative wherever price/(sigma vega) <= 1e3 (tests/test_black.c). */
 double black_iv(double price, double F, double K, double T_years, int is_call);
 
 /* Deribit-style coin premium: price_in_coin = black_price(F,K,sigma,T)/F. */

@@ -131,6 +131,15 @@ struct svi_lm_batch {
 /* Most points of the start grid per axis (the grid is computed on the fly;
  * the cap only bounds the work). */
 #define SVI_LM_MAX_START_GRID 16
+/* Evaluations of the compass refinement after the start grid. */
+#define SVI_LM_REFINE_EVALS 64
+/* Initial LM damping (relative to diag(J^T J)): a cold start is a grid
+ * point, a warm start is usually within a Gauss-Newton step of the answer. */
+#define SVI_LM_LAMBDA0 1e-3
+/* Geodesic acceleration is used while 2|a|/|v| stays below this
+ * (Transtrum & Sethna's alpha). */
+#define SVI_LM_ACCEL_ALPHA 0.75
+#define SVI_LM_LAMBDA0_WARM 1e-6
 
 /* Number of values one fused pass reduces: J^T J (15, packed upper), J^T r
  * (5), weighted SSE, unweighted sum of squares. */
@@ -264,10 +273,10 @@ SVI_LM_HD void svi_lm_pass(const double *x, const double *k, const double *w, co
   svi_lm_allreduce_sum(acc, SVI_LM_NACC, n_lanes);
 }
 
-/* Solves M x = rhs for a symmetric 5x5 M by Cholesky, in place.  Returns 0,
- * or -1 when a pivot is not positive and finite (the guard: the caller
- * raises lambda and tries again). */
-SVI_LM_HD int svi_lm_cholesky_solve(double M[5][5], double *rhs)
+/* Cholesky factor of a symmetric 5x5 M, in place (lower triangle).
+ * Returns 0, or -1 when a pivot is not positive and finite (the guard: the
+ * caller raises lambda and tries again). */
+SVI_LM_HD int svi_lm_cholesky(double M[5][5])
 {
   for (int j = 0; j < 5; j++) {
     double d = M[j][j];
@@ -284,19 +293,57 @@ SVI_LM_HD int svi_lm_cholesky_solve(double M[5][5], double *rhs)
       M[i][j] = s / d;
     }
   }
+  return 0;
+}
+
+/* Solves L L^T x = rhs in place with the factor of svi_lm_cholesky. */
+SVI_LM_HD void svi_lm_cholesky_subst(double L[5][5], double *rhs)
+{
   for (int i = 0; i < 5; i++) {
     double s = rhs[i];
     for (int l = 0; l < i; l++)
-      s -= M[i][l] * rhs[l];
-    rhs[i] = s / M[i][i];
+      s -= L[i][l] * rhs[l];
+    rhs[i] = s / L[i][i];
   }
   for (int i = 4; i >= 0; i--) {
     double s = rhs[i];
     for (int l = i + 1; l < 5; l++)
-      s -= M[l][i] * rhs[l];
-    rhs[i] = s / M[i][i];
+      s -= L[l][i] * rhs[l];
+    rhs[i] = s / L[i][i];
   }
-  return 0;
+}
+
+/* Geodesic acceleration (Transtrum & Sethna 2012), the right-hand side:
+ * -J^T r_vv with r_vv_i = wt_i D^2_v w(k_i) the second directional
+ * derivative of the model along the LM velocity v, analytically:
+ * f = rho d + R, d = k - m, R = sqrt(d^2 + sigma^2),
+ * D_v f = v_rho d - rho v_m + (sigma v_sigma - d v_m)/R,
+ * D^2_v f = -2 v_rho v_m + (v_m^2 + v_sigma^2)/R - (sigma v_sigma - d v_m)^2/R^3,
+ * D^2_v w = 2 v_b D_v f + b D^2_v f.  One pass at x, reduced. */
+SVI_LM_HD void svi_lm_accel_rhs(const double *x, const double *v, const double *k, const double *wt,
+                                int n, int lane, int n_lanes, double *out)
+{
+  const double b = x[1], rho = x[2], m = x[3], sg = x[4];
+  const double s2 = sg * sg;
+  const double vmm = v[3] * v[3] + v[4] * v[4];
+  for (int j = 0; j < 5; j++)
+    out[j] = 0.0;
+  for (int i = lane; i < n; i += n_lanes) {
+    double dk = k[i] - m;
+    double R = sqrt(dk * dk + s2);
+    double iR = 1.0 / R;
+    double q = wt[i];
+    double h = (sg * v[4] - dk * v[3]) * iR;
+    double df = v[2] * dk - rho * v[3] + h;
+    double d2f = -2.0 * v[2] * v[3] + (vmm - h * h) * iR;
+    double rvv = q * (2.0 * v[1] * df + b * d2f);
+    out[0] -= q * rvv;
+    out[1] -= q * (rho * dk + R) * rvv;
+    out[2] -= q * b * dk * rvv;
+    out[3] += q * b * (rho + dk * iR) * rvv;
+    out[4] -= q * b * sg * iR * rvv;
+  }
+  svi_lm_allreduce_sum(out, 5, n_lanes);
 }
 
 /* Lower and upper bound of each parameter given the others (the box, Lee on
@@ -419,10 +466,46 @@ SVI_LM_HD double svi_lm_qe_solve(const struct svi_lm_qe *s, double sigma, double
   return svi_lm_qe_sse(s, a, d, c);
 }
 
-/* The quasi-explicit start: writes x[5] (not yet projected). */
-SVI_LM_HD void svi_lm_start(const double *k, const double *w, const double *wt, int n, double k_min,
-                            double k_max, const struct svi_lm_config *c, int lane, int n_lanes,
-                            double *x)
+/* One quasi-explicit evaluation at (m, sigma): one pass of the 10 weighted
+ * sums, the constrained 3x3 solve; writes (a, d, c), returns the SSE. */
+SVI_LM_HD double svi_lm_qe_eval(const double *k, const double *w, const double *wt, int n, double m,
+                                double sg, int lane, int n_lanes, double *abc)
+{
+  double v[10] = {0};
+  double inv = 1.0 / sg;
+  for (int i = lane; i < n; i += n_lanes) {
+    double y = (k[i] - m) * inv;
+    double z = sqrt(y * y + 1.0);
+    double q = wt[i] * wt[i];
+    double qw = q * w[i];
+    v[0] += q;
+    v[1] += q * y;
+    v[2] += q * z;
+    v[3] += q * y * y;
+    v[4] += q * y * z;
+    v[5] += q * z * z;
+    v[6] += qw;
+    v[7] += qw * y;
+    v[8] += qw * z;
+    v[9] += qw * w[i];
+  }
+  svi_lm_allreduce_sum(v, 10, n_lanes);
+  struct svi_lm_qe s = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
+  return svi_lm_qe_solve(&s, sg, &abc[0], &abc[1], &abc[2]);
+}
+
+/* A point of the quasi-explicit search: (m, sigma), its linear parameters
+ * (a, d, c) and SSE. */
+struct svi_lm_qe_pt {
+  double m, s, e, abc[3];
+};
+
+/* The start grid (see the file comment); writes its best point and the
+ * steps the refinement starts from. */
+SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double *wt, int n,
+                                 double k_min, double k_max, const struct svi_lm_config *c,
+                                 int lane, int n_lanes, struct svi_lm_qe_pt *best, double *dm,
+                                 double *fs)
 {
   int g = c->start_grid;
   if (g < 1)
@@ -432,49 +515,82 @@ SVI_LM_HD void svi_lm_start(const double *k, const double *w, const double *wt, 
   double span = k_max - k_min;
   double s_lo = fmin(fmax(span / 50.0, c->sigma_min), c->sigma_max);
   double s_hi = fmin(fmax(span, c->sigma_min), c->sigma_max);
-  double ratio = g > 1 ? exp(log(s_hi / s_lo) / (g - 1)) : 1.0;
-  double best = INFINITY;
-  x[0] = 0.0;
-  x[1] = 0.0;
-  x[2] = 0.0;
-  x[3] = 0.5 * (k_min + k_max);
-  x[4] = sqrt(s_lo * s_hi);
+  double ratio = g > 1 ? exp(log(s_hi / s_lo) / (g - 1)) : 2.0;
+  double abc[3];
+  best->e = INFINITY;
+  best->m = 0.5 * (k_min + k_max);
+  best->s = sqrt(s_lo * s_hi);
+  best->abc[0] = best->abc[1] = best->abc[2] = 0.0;
   for (int im = 0; im < g; im++) {
     double m = g > 1 ? k_min + span * im / (g - 1) : 0.5 * (k_min + k_max);
     double sg = g > 1 ? s_lo : sqrt(s_lo * s_hi);
     for (int is = 0; is < g; is++, sg *= ratio) {
-      double v[10] = {0};
-      double inv = 1.0 / sg;
-      for (int i = lane; i < n; i += n_lanes) {
-        double y = (k[i] - m) * inv;
-        double z = sqrt(y * y + 1.0);
-        double q = wt[i] * wt[i];
-        double qw = q * w[i];
-        v[0] += q;
-        v[1] += q * y;
-        v[2] += q * z;
-        v[3] += q * y * y;
-        v[4] += q * y * z;
-        v[5] += q * z * z;
-        v[6] += qw;
-        v[7] += qw * y;
-        v[8] += qw * z;
-        v[9] += qw * w[i];
-      }
-      svi_lm_allreduce_sum(v, 10, n_lanes);
-      struct svi_lm_qe s = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
-      double qa, qd, qc;
-      double e = svi_lm_qe_solve(&s, sg, &qa, &qd, &qc);
-      if (e < best) {
-        best = e;
-        x[0] = qa;
-        x[1] = qc / sg;
-        x[2] = qc > 0.0 ? qd / qc : 0.0;
-        x[3] = m;
-        x[4] = sg;
+      double e = svi_lm_qe_eval(k, w, wt, n, m, sg, lane, n_lanes, abc);
+      if (e < best->e) {
+        best->e = e;
+        best->m = m;
+        best->s = sg;
+        best->abc[0] = abc[0];
+        best->abc[1] = abc[1];
+        best->abc[2] = abc[2];
       }
     }
   }
+  *dm = g > 1 ? span / (g - 1) : 0.5 * span;
+  *fs = ratio;
+}
+
+/* Compass search on the reduced objective SSE(m, sigma) (the linear
+ * parameters always optimal) from the grid's best point: the four
+ * neighbours at the current steps, move to the best if it improves, else
+ * halve the steps; at most SVI_LM_REFINE_EVALS evaluations.  The reduced
+ * problem has no a-b-sigma valley, which is where a full 5-parameter LM
+ * from a coarse grid point crawls. */
+SVI_LM_HD void svi_lm_start_refine(const double *k, const double *w, const double *wt, int n,
+                                   double k_min, double k_max, const struct svi_lm_config *c,
+                                   int lane, int n_lanes, struct svi_lm_qe_pt *best, double dm,
+                                   double fs)
+{
+  double span = k_max - k_min, abc[3];
+  double m_lo = k_min - c->m_pad, m_hi = k_max + c->m_pad;
+  for (int ev = 0; ev + 8 <= SVI_LM_REFINE_EVALS && dm > 1e-6 * (span + 1e-300);) {
+    struct svi_lm_qe_pt cand = *best;
+    for (int d = 0; d < 9; d++) {
+      int um = d % 3 - 1, us = d / 3 - 1;
+      if (um == 0 && us == 0)
+        continue;
+      double m = fmin(fmax(best->m + um * dm, m_lo), m_hi);
+      double sg = us > 0 ? best->s * fs : us < 0 ? best->s / fs : best->s;
+      sg = fmin(fmax(sg, c->sigma_min), c->sigma_max);
+      double e = svi_lm_qe_eval(k, w, wt, n, m, sg, lane, n_lanes, abc);
+      ev++;
+      if (e < cand.e) {
+        cand.e = e;
+        cand.m = m;
+        cand.s = sg;
+        cand.abc[0] = abc[0];
+        cand.abc[1] = abc[1];
+        cand.abc[2] = abc[2];
+      }
+    }
+    if (cand.e < best->e) {
+      *best = cand;
+    } else {
+      dm *= 0.5;
+      fs = sqrt(fs);
+    }
+  }
+}
+
+/* Raw SVI parameters x[5] of a quasi-explicit point (not yet projected):
+ * a = a~, b = c/sigma, rho = d/c. */
+SVI_LM_HD void svi_lm_qe_to_x(const struct svi_lm_qe_pt *q, double *x)
+{
+  x[0] = q->abc[0];
+  x[1] = q->abc[2] / q->s;
+  x[2] = q->abc[2] > 0.0 ? q->abc[1] / q->abc[2] : 0.0;
+  x[3] = q->m;
+  x[4] = q->s;
 }
 
 SVI_LM_HD int svi_lm_svi_usable(const struct svi *p)
@@ -508,16 +624,19 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
   }
 
   /* 1. Scan. */
-  double cnt[2] = {0.0, 0.0}, kmin[1] = {INFINITY}, kmax[1] = {-INFINITY};
+  double cnt[3] = {0.0, 0.0, 0.0}, kmin[1] = {INFINITY}, kmax[1] = {-INFINITY};
   for (int i = lane; i < n; i += n_lanes) {
     if (!isfinite(k[i]) || !isfinite(w[i]) || !isfinite(wt[i]))
       cnt[0] += 1.0;
     if (wt[i] > 0.0)
       cnt[1] += 1.0;
+    cnt[2] += wt[i] * wt[i] * w[i] * w[i];
     kmin[0] = fmin(kmin[0], k[i]);
     kmax[0] = fmax(kmax[0], k[i]);
   }
-  svi_lm_allreduce_sum(cnt, 2, n_lanes);
+  svi_lm_allreduce_sum(cnt, 3, n_lanes);
+  /* SSE at the rounding floor of the data: an exact fit, stop. */
+  double sse_floor = 1e-26 * cnt[2];
   svi_lm_allreduce_min(kmin, 1, n_lanes);
   svi_lm_allreduce_max(kmax, 1, n_lanes);
   if (cnt[0] > 0.0) {
@@ -534,27 +653,33 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
   bx.s_lo = c->sigma_min;
   bx.s_hi = c->sigma_max;
 
-  /* 2. Quasi-explicit start. */
-  double x[5], acc[SVI_LM_NACC];
+  /* 2. Quasi-explicit start grid. */
+  double x[5], acc[SVI_LM_NACC], dm, fs;
   unsigned status = 0;
-  svi_lm_start(k, w, wt, n, kmin[0], kmax[0], c, lane, n_lanes, x);
-  svi_lm_project(x, &bx);
-  svi_lm_pass(x, k, w, wt, n, lane, n_lanes, acc);
+  struct svi_lm_qe_pt qe;
+  svi_lm_start_grid(k, w, wt, n, kmin[0], kmax[0], c, lane, n_lanes, &qe, &dm, &fs);
 
-  /* 3. Warm start. */
+  /* 3. Warm start: kept unless the grid's best is clearly better; then the
+   * refinement is skipped, which is most of the warm start's saving. */
+  int use_warm = 0;
   if (warm && svi_lm_svi_usable(warm)) {
-    double xw[5] = {warm->a, warm->b, warm->rho, warm->m, warm->sigma};
-    double accw[SVI_LM_NACC];
-    svi_lm_project(xw, &bx);
-    svi_lm_pass(xw, k, w, wt, n, lane, n_lanes, accw);
-    double sq = acc[SVI_LM_ACC_SSE], sw = accw[SVI_LM_ACC_SSE];
-    if (isfinite(sw) && !(sq < SVI_LM_WARM_MARGIN * sw)) {
-      for (int j = 0; j < 5; j++)
-        x[j] = xw[j];
-      for (int j = 0; j < SVI_LM_NACC; j++)
-        acc[j] = accw[j];
-      status |= SVI_LM_WARM;
-    }
+    x[0] = warm->a;
+    x[1] = warm->b;
+    x[2] = warm->rho;
+    x[3] = warm->m;
+    x[4] = warm->sigma;
+    svi_lm_project(x, &bx);
+    svi_lm_pass(x, k, w, wt, n, lane, n_lanes, acc);
+    double sw = acc[SVI_LM_ACC_SSE];
+    use_warm = isfinite(sw) && !(qe.e < SVI_LM_WARM_MARGIN * sw);
+  }
+  if (use_warm) {
+    status |= SVI_LM_WARM;
+  } else {
+    svi_lm_start_refine(k, w, wt, n, kmin[0], kmax[0], c, lane, n_lanes, &qe, dm, fs);
+    svi_lm_qe_to_x(&qe, x);
+    svi_lm_project(x, &bx);
+    svi_lm_pass(x, k, w, wt, n, lane, n_lanes, acc);
   }
   if (!isfinite(acc[SVI_LM_ACC_SSE])) {
     out->status = status | SVI_LM_NONFINITE;
@@ -562,16 +687,17 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
   }
 
   /* 4. Projected Levenberg-Marquardt. */
-  double lambda = 1e-3;
+  double lambda = use_warm ? SVI_LM_LAMBDA0_WARM : SVI_LM_LAMBDA0, nu = 2.0;
   int it = 0, done = 0;
   double lo[5], hi[5];
   while (!done && it < c->max_iter) {
     double sse = acc[SVI_LM_ACC_SSE];
-    if (sse == 0.0) {
+    if (sse <= sse_floor) {
       done = 1;
       break;
     }
-    double M[5][5], rhs[5], dmax = 0.0;
+    double M[5][5], rhs[5], dg[5] = {0.0, 0.0, 0.0, 0.0, 0.0}, dmax = 0.0;
+    int frz[5];
     int t = 0;
     for (int u = 0; u < 5; u++)
       for (int v = u; v < 5; v++) {
@@ -589,6 +715,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
     for (int u = 0; u < 5; u++) {
       double gr = acc[SVI_LM_ACC_JTR + u];
       int frozen = (svi_lm_at_lo(x, lo, u) && gr > 0.0) || (svi_lm_at_hi(x, hi, u) && gr < 0.0);
+      frz[u] = frozen;
       rhs[u] = -gr;
       if (frozen) {
         for (int v = 0; v < 5; v++) {
@@ -598,7 +725,8 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
         M[u][u] = 1.0;
         rhs[u] = 0.0;
       } else {
-        M[u][u] += lambda * fmax(M[u][u], 1e-12 * dmax);
+        dg[u] = fmax(M[u][u], 1e-12 * dmax);
+        M[u][u] += lambda * dg[u];
         gfree = fmax(gfree, fabs(gr));
       }
     }
@@ -606,13 +734,49 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
       done = 1;
       break;
     }
-    it++;
-    if (svi_lm_cholesky_solve(M, rhs) != 0) {
+    if (svi_lm_cholesky(M) != 0) {
+      it++;
       lambda *= 10.0;
       if (lambda > 1e16)
         done = 1;
       continue;
     }
+    svi_lm_cholesky_subst(M, rhs);
+    /* Predicted SSE decrease of the linear model: dp^T (lambda D dp - g). */
+    double pred = 0.0;
+    for (int u = 0; u < 5; u++)
+      pred += rhs[u] * (lambda * dg[u] * rhs[u] - acc[SVI_LM_ACC_JTR + u]);
+    /* Converged without spending a trial pass: the linear model promises a
+     * decrease below tol_rel_sse, and lambda is small enough (< 1, relative
+     * to diag(J^T J)) that this is not merely a short damped step. */
+    if (lambda < 1.0 && pred <= c->tol_rel_sse * sse) {
+      done = 1;
+      break;
+    }
+    it++;
+    /* Geodesic acceleration: the second-order correction along the
+     * curved valleys of SVI (a-b-sigma, rho-m on one-sided chains), where
+     * plain LM crawls at a fixed small step.  Kept only while it is a
+     * correction: 2|acc|/|v| <= SVI_LM_ACCEL_ALPHA in the D norm. */
+    double ga[5], na = 0.0, nv = 0.0;
+    svi_lm_accel_rhs(x, rhs, k, wt, n, lane, n_lanes, ga);
+    for (int u = 0; u < 5; u++)
+      if (frz[u])
+        ga[u] = 0.0;
+    svi_lm_cholesky_subst(M, ga);
+    for (int u = 0; u < 5; u++) {
+      na += dg[u] * ga[u] * ga[u];
+      nv += dg[u] * rhs[u] * rhs[u];
+    }
+    if (4.0 * na > SVI_LM_ACCEL_ALPHA * SVI_LM_ACCEL_ALPHA * nv) {
+      lambda *= nu;
+      nu *= 2.0;
+      if (lambda > 1e16)
+        done = 1;
+      continue;
+    }
+    for (int u = 0; u < 5; u++)
+      rhs[u] += 0.5 * ga[u];
     double xt[5];
     for (int u = 0; u < 5; u++)
       xt[u] = x[u] + rhs[u];
@@ -629,12 +793,18 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
       }
       for (int j = 0; j < SVI_LM_NACC; j++)
         acc[j] = acct[j];
-      lambda = fmax(lambda * 0.1, 1e-12);
+      /* Nielsen (1999): shrink lambda by how well the linear model
+       * predicted the decrease, between 1/3 and 1. */
+      double gain = pred > 0.0 ? (sse - sset) / pred : 0.0;
+      double t3 = 2.0 * gain - 1.0;
+      lambda = fmax(lambda * fmax(1.0 / 3.0, 1.0 - t3 * t3 * t3), 1e-15);
+      nu = 2.0;
       if ((sse - sset) <= c->tol_rel_sse * sse ||
           sqrt(dn) <= c->tol_step * (sqrt(xn) + c->tol_step))
         done = 1;
     } else {
-      lambda *= 10.0;
+      lambda *= nu;
+      nu *= 2.0;
       if (lambda > 1e16)
         done = 1;
     }
