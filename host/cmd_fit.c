@@ -359,6 +359,14 @@ static void write_slice_json(struct fit_run *r, int i)
           rj->n_deep_wing, rj->n_overflow);
 }
 
+/* A CSV cell: empty for NaN (missing), else %.*g. */
+static void csv_num(FILE *f, double x, int digits)
+{
+  if (isfinite(x))
+    fprintf(f, "%.*g", digits, x);
+  fputc(',', f);
+}
+
 static void write_slice_csv(struct fit_run *r, int i)
 {
   FILE *f = r->out;
@@ -370,16 +378,20 @@ static void write_slice_csv(struct fit_run *r, int i)
   cli_format_time(s->expiry_us, exp, sizeof(exp));
   cli_format_time(s->as_of_us, asof, sizeof(asof));
   int ok = r->usable[i];
-  fprintf(f, "%s,%s,%s,%s,%.10g,%.12g,%d,%d,%.12g,%.12g,%.12g,%.12g,%.12g,", s->venue, s->asset,
-          exp, asof, s->T_years, s->forward, s->n_quotes, s->n, res->p.a, res->p.b, res->p.rho,
-          res->p.m, res->p.sigma);
-  if (ok)
-    fprintf(f, "%.6f,%.6f,%.6f,%.6f,%.6f,", dv->atm_vol * 100, dv->rr25 * 100, dv->fly25 * 100,
-            dv->rr10 * 100, dv->fly10 * 100);
-  else
-    fputs(",,,,,", f);
-  fprintf(f, "%.6f,%.6f,%.6f,%.8g,%d,%d,%d,%d,0x%x,%d,%.3f\n", d->rmse_vol * 100,
-          d->max_err_vol * 100, d->inside_share, d->arb.g_min, d->arb.n_intervals > 0,
+  fprintf(f, "%s,%s,%s,%s,%.10g,", s->venue, s->asset, exp, asof, s->T_years);
+  csv_num(f, s->forward, 12);
+  fprintf(f, "%d,%d,", s->n_quotes, s->n);
+  const double p[5] = {res->p.a, res->p.b, res->p.rho, res->p.m, res->p.sigma};
+  for (int j = 0; j < 5; j++)
+    csv_num(f, p[j], 12);
+  const double dvp[5] = {dv->atm_vol, dv->rr25, dv->fly25, dv->rr10, dv->fly10};
+  for (int j = 0; j < 5; j++)
+    csv_num(f, ok ? 100.0 * dvp[j] : NAN, 8);
+  csv_num(f, 100.0 * d->rmse_vol, 8);
+  csv_num(f, 100.0 * d->max_err_vol, 8);
+  csv_num(f, d->inside_share, 6);
+  csv_num(f, d->arb.g_min, 8);
+  fprintf(f, "%d,%d,%d,%d,0x%x,%d,%.3f\n", d->arb.n_intervals > 0,
           d->calendar_prev || d->calendar_next, d->lee_ok, ok, res->status, res->n_iter,
           res->fit_time_us);
 }

@@ -153,11 +153,19 @@ static void expiry_token(int64_t expiry_us, char *buf, size_t cap)
 
 long synth_write_chain(const char *path, uint64_t seed, int64_t as_of_us)
 {
+  /* Per asset an SSVI surface: ATM vol term structure v_inf + (v0 - v_inf)
+   * exp(-T/0.1) (theta = atm^2 T stays increasing), power-law phi = eta /
+   * sqrt(theta), skew rho.  With gamma = 1/2 and eta(1 + |rho|) <= 2 the
+   * surface is free of calendar and butterfly arbitrage (Gatheral & Jacquier
+   * 2014, Thm 4.1-4.2), so a fit of it must not be flagged. */
   static const struct {
     const char *root;
     double spot, strike_step;
     int coin;
-  } assets[] = {{"BTC", 95000.0, 1000.0, 1}, {"ETH", 3400.0, 50.0, 1}, {"SOL_USDC", 180.0, 5.0, 0}};
+    double v0, v_inf, rho, eta;
+  } assets[] = {{"BTC", 95000.0, 1000.0, 1, 0.62, 0.52, -0.25, 1.1},
+                {"ETH", 3400.0, 50.0, 1, 0.78, 0.66, -0.15, 1.2},
+                {"SOL_USDC", 180.0, 5.0, 0, 0.95, 0.80, 0.05, 1.3}};
   /* Days to expiry of the listed expiries: dailies, weeklies, monthlies, quarterlies. */
   static const double days[] = {1, 2, 3, 7, 14, 21, 35, 63, 91, 182, 273};
   const int64_t day_us = 86400000000LL;
@@ -180,8 +188,14 @@ long synth_write_chain(const char *path, uint64_t seed, int64_t as_of_us)
       if (T <= 0.0)
         continue;
       double F = assets[a].spot * (1.0 + 0.08 * T);
-      struct svi p;
-      synth_draw_smile(&rng, T, &p);
+      double atm_T = assets[a].v_inf + (assets[a].v0 - assets[a].v_inf) * exp(-T / 0.1);
+      double theta = atm_T * atm_T * T, rho = assets[a].rho;
+      double phi = assets[a].eta / sqrt(theta);
+      struct svi p = {.a = theta * (1.0 - rho * rho) / 2.0,
+                      .b = theta * phi / 2.0,
+                      .rho = rho,
+                      .m = -rho / phi,
+                      .sigma = sqrt(1.0 - rho * rho) / phi};
       char tok[16];
       expiry_token(expiry, tok, sizeof(tok));
       double atm = sqrt(svi_w(&p, 0.0) / T);
