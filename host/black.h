@@ -28,7 +28,11 @@ double black_vega(double F, double K, double sigma, double T_years);
 
 /* Implied vol from an undiscounted price in the same currency as F and K.
  * Returns NaN when the price is at or below intrinsic, at or above the upper
- * bound (F for calls, K for puts), or any input is invalid. */
+ * bound (F for calls, K for puts), or any input is invalid (T <= 0 included).
+ * Two Householder(3) steps; a time value below DBL_MIN (subnormal, where the
+ * price itself has lost bits) iterates up to 12 times inside its bracket.
+ * Round trips on a grid sigma 0.01..5, T 1h..3y, K/F 0.2..5 come back to
+ * < 1e-13 relative wherever price/(sigma vega) <= 1e3 (tests/test_black.c). */
 double black_iv(double price, double F, double K, double T_years, int is_call);
 
 /* Deribit-style coin premium: price_in_coin = black_price(F,K,sigma,T)/F. */

@@ -38,13 +38,19 @@ double derived_node_years(int i);
 /* "forward" or "premium_adjusted". */
 const char *derived_delta_conv_name(int conv);
 
-/* Derived values of one smile with maturity T > 0.  Returns 0 or ERR_INPUT. */
+/* Derived values of one smile with maturity T > 0.  Delta strikes are the
+ * roots of delta(k; vol(k)) = +-0.25, +-0.10 found by an outward scan from
+ * k = 0 and Brent's method (|delta - target| ~ 1e-15).  Returns 0, or
+ * ERR_INPUT (out set to NaN) for an invalid SVI, T, convention or w(0) <= 0. */
 int derived_slice(const struct svi *p, double T_years, int delta_conv, struct derived *out);
 
 /* Constant-maturity nodes from n fitted expiries sorted by T (usable[i] 0
- * skips expiry i): between expiries total variance is linear in T at fixed k;
- * before the first and after the last, the nearest smile's vol is held flat.
- * Writes DERIVED_N_NODES nodes.  Returns the number of valid nodes. */
+ * skips expiry i; usable may be NULL for "all"; expiries with T <= 0 or an
+ * invalid SVI are skipped too): between expiries total variance is linear in
+ * T at fixed k; before the first and after the last, the nearest smile's vol
+ * is held flat (extrapolated = 1).  Borrows all arrays; node names point to
+ * static strings.  Writes DERIVED_N_NODES nodes.  Returns the number of valid
+ * nodes (0 when no expiry is usable or delta_conv is unknown). */
 int derived_nodes(const double *T_years, const struct svi *p, const int *usable, int n,
                   int delta_conv, struct derived_node out[DERIVED_N_NODES]);
 
