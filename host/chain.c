@@ -122,6 +122,10 @@ struct chain_reader {
   int n_cols;      /* header field count: every row must have as many */
   int col[COL_COUNT];
   int fstart[CHAIN_MAX_FIELDS], flen[CHAIN_MAX_FIELDS];
+  /* The exchange column rarely changes between rows: its last mapping. */
+  char last_exch[32];
+  int last_exch_len;
+  char last_venue[QUOTE_VENUE_LEN];
   struct chain_stats st;
 };
 
@@ -180,9 +184,14 @@ static int is_null_word(const char *s, int len)
 static int parse_num(const char *s, int len, double *out)
 {
   trim(&s, &len);
-  if (len == 0 || is_null_word(s, len)) {
+  if (len == 0) {
     *out = NAN;
     return 0;
+  }
+  /* Null words start with a letter; numbers never do ("e" needs digits). */
+  if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')) {
+    *out = NAN;
+    return is_null_word(s, len) ? 0 : -1;
   }
   const char *p = s, *e = s + len;
   int neg = 0;
@@ -731,9 +740,17 @@ static const char *row_to_quote(struct chain_reader *r, const char *line, struct
   memcpy(q->symbol, sym, (size_t)sym_len);
   q->symbol[sym_len] = '\0';
 
-  if (r->format == CHAIN_FORMAT_TARDIS)
-    venue_from_exchange(line + r->fstart[col[COL_VENUE]], r->flen[col[COL_VENUE]], q->venue);
-  else
+  if (r->format == CHAIN_FORMAT_TARDIS) {
+    const char *ex = line + r->fstart[col[COL_VENUE]];
+    int ex_len = r->flen[col[COL_VENUE]];
+    if (ex_len != r->last_exch_len || memcmp(ex, r->last_exch, (size_t)ex_len) != 0) {
+      venue_from_exchange(ex, ex_len, r->last_venue);
+      r->last_exch_len = ex_len < (int)sizeof(r->last_exch) ? ex_len : -1;
+      if (r->last_exch_len >= 0)
+        memcpy(r->last_exch, ex, (size_t)ex_len);
+    }
+    memcpy(q->venue, r->last_venue, sizeof(q->venue));
+  } else
     strcpy(q->venue, "deribit");
   if (q->venue[0] == '\0')
     return "empty exchange";

@@ -50,7 +50,8 @@ int chain_next(struct chain_reader *r, struct quote *q);
 /* The counters so far; valid until chain_close. */
 const struct chain_stats *chain_get_stats(const struct chain_reader *r);
 
-/* Bytes consumed so far (for progress reports); -1 when unknown. */
+/* Bytes consumed so far (uncompressed for .gz; for progress reports); -1
+ * when unknown. */
 int64_t chain_bytes_read(const struct chain_reader *r);
 
 void chain_close(struct chain_reader *r);

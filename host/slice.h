@@ -5,8 +5,25 @@
  *
  * Per strike one point is kept: the out-of-the-money option (put below the
  * forward, call at or above), or the other one when the OTM option is
- * unusable.  k = ln(K/F), w = iv^2 T, T = ACT/365 from as_of to expiry.  The
- * target iv and the weights are documented in docs/calibration.md. */
+ * unusable.  k = ln(K/F), w = iv^2 T, T = ACT/365 from as_of to expiry.
+ *
+ * Forward: the median of the quotes' underlying_price (Deribit's per-expiry
+ * forward, SYN.* or a real future); without one, put-call parity on the
+ * strikes with two-sided call and put prices, regressing C - P on K (coin
+ * premiums: C - P = 1 - K/F; USD: C - P = F - K; F = -intercept/slope);
+ * else the index price, flagged SLICE_FWD_INDEX.
+ *
+ * A quote is usable with a bid IV and either an ask IV below iv_cap or, when
+ * the ask is missing or capped, a mark IV at or above the bid (one-sided:
+ * its band width is taken as 2 (mark - bid)).  A quote without a bid is
+ * rejected (n_no_bid) even when it has a mark: a mark alone is the venue's
+ * model, not a market.
+ *
+ * Target IV (AUTO): the mark when it lies inside [bid, ask] (Deribit's mark
+ * is a smoothed fair value and steadier than the mid), else the mid.
+ * Weight on w: 1 / (2 iv T max(ask - bid, min_spread_vol)); since
+ * dw = 2 iv T d(iv), a weighted residual is the vol error in bid/ask widths.
+ * Missing IVs are implied from prices (quote_fill_iv) on a copy. */
 #ifndef VOLSURF_SLICE_H
 #define VOLSURF_SLICE_H
 
@@ -40,6 +57,11 @@ struct slice_rejects {
   int n_overflow;  /* more than SLICE_MAX_POINTS strikes */
 };
 
+/* Defaults (slice_config_default): stale_us 0 (off: recorded chains have no
+ * "now"; live callers set a few cadences), iv_cap 5.0 (Deribit's 500% ask
+ * cap), min_abs_delta 0.01 (beyond 1-delta a tick moves the IV by points),
+ * min_spread_vol 0.005 (half a vol point: tighter bands would dominate the
+ * fit), target AUTO. */
 struct slice_config {
   int64_t stale_us;      /* 0 disables the staleness filter */
   double iv_cap;         /* ask IV at or above this means "no ask" (5.0 = 500%) */
@@ -71,7 +93,8 @@ void slice_config_default(struct slice_config *c);
 
 /* Builds a slice from n quotes that share (venue, asset, expiry_us); IVs
  * missing in a quote are implied from its prices first.  Borrows 'q'; writes
- * 'out' entirely.  Returns 0 (out->n may still be below the fitter's minimum),
+ * 'out' entirely; c NULL means slice_config_default.  Allocation-free;
+ * thread-safe for distinct 'out'.  Returns 0 (out->n may still be below the fitter's minimum),
  * ERR_INPUT when n < 1 or the quotes do not share one expiry, ERR_RANGE when
  * the expiry is at or before as_of or no forward can be found. */
 int slice_build(const struct quote *q, int n, int64_t as_of_us, const struct slice_config *c,

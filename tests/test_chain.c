@@ -333,6 +333,43 @@ static void many_malformed_rows_keep_the_first_line_numbers(void)
   remove(p);
 }
 
+static void rows_across_buffer_refills_and_a_multi_megabyte_line_are_handled(void)
+{
+  /* 12,000 rows (~2.6 MB) cross the reader's 1 MiB buffer several times; a
+   * 3 MB line without a newline in the buffer is dropped up to its newline. */
+  const char *p = "chain_tmp_big.csv";
+  FILE *f = fopen(p, "wb");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fputs(tardis_header, f);
+  for (int i = 0; i < 6000; i++)
+    fputs(doc_row, f);
+  for (int i = 0; i < 3 * 1024 * 1024; i++)
+    fputc(i % 7 ? 'a' : ',', f);
+  fputc('\n', f);
+  for (int i = 0; i < 6000; i++)
+    fputs(doc_row, f);
+  fclose(f);
+  struct chain_reader *r;
+  char err[160];
+  CU_ASSERT_EQUAL_FATAL(chain_open(p, CHAIN_FORMAT_AUTO, &r, err, sizeof(err)), 0);
+  struct quote q;
+  int n = 0, exact = 0;
+  while (chain_next(r, &q) == 1) {
+    n++;
+    exact += q.strike == 9875.0 && q.bid_price == 0.0205 && q.ts_us == 1591574399413000LL &&
+             q.delta == -0.61752 && strcmp(q.underlying_index, "SYN.BTC-9JUN20") == 0;
+  }
+  const struct chain_stats *st = chain_get_stats(r);
+  CU_ASSERT_EQUAL(n, 12000);
+  CU_ASSERT_EQUAL(exact, 12000);
+  CU_ASSERT_EQUAL(st->n_malformed, 1);
+  CU_ASSERT_EQUAL(st->bad_lines[0], 6002);
+  CU_ASSERT_EQUAL(chain_bytes_read(r), 6000 * 2 * (int64_t)strlen(doc_row) +
+                                           (int64_t)strlen(tardis_header) + 3 * 1024 * 1024 + 1);
+  chain_close(r);
+  remove(p);
+}
+
 static void long_decimals_and_exponents_parse_like_strtod(void)
 {
   /* Mantissas beyond 19 digits and exponents beyond 1e22 take the slow path. */
@@ -364,6 +401,7 @@ int main(void)
       TEST_CASE(missing_file_is_an_io_error_and_format_names_parse),
       TEST_CASE(malformed_rows_are_counted_with_line_numbers_and_skipped),
       TEST_CASE(many_malformed_rows_keep_the_first_line_numbers),
+      TEST_CASE(rows_across_buffer_refills_and_a_multi_megabyte_line_are_handled),
       TEST_CASE(long_decimals_and_exponents_parse_like_strtod),
   };
   return test_run("chain", cases, TEST_COUNT(cases));
