@@ -15,6 +15,10 @@ enum { BLACK_PUT = 0, BLACK_CALL = 1 };
 double black_norm_cdf(double x);
 double black_norm_pdf(double x);
 
+/* Inverse of black_norm_cdf: -inf at 0, +inf at 1, NaN outside [0, 1];
+ * relative accuracy near eps in both tails down to p = DBL_MIN. */
+double black_norm_inv(double p);
+
 /* Undiscounted Black-76 price of a call or put on forward F, strike K, vol
  * sigma (fraction), time T (years).  NaN for F, K <= 0 or T < 0. */
 double black_price(double F, double K, double sigma, double T_years, int is_call);
