@@ -3,6 +3,8 @@
  * IVs and "0.000" prices as NaN, no forward (NaN) but the index from i,
  * decimal strikes, the combined-stream wrapper, exchangeInfo expiries, acks
  * and errors, bad input counted. */
+#ifdef VOLSURF_HAVE_CJSON
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,3 +253,12 @@ int main(void)
   };
   return test_run("feeds_binance", cases, TEST_COUNT(cases));
 }
+
+#else /* built without cJSON: feeds/ (volsurf_feeds) is skipped, so is this suite */
+#include "testutil.h"
+
+int main(void)
+{
+  return TEST_SKIP;
+}
+#endif

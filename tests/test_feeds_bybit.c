@@ -3,6 +3,8 @@
  * sentinels and the "5" IV cap, underlyingPrice as forward apart from
  * indexPrice, USDC vs -USDT symbols, deliveryTime from the listing, pong and
  * COMMAND_RESP classification, bad input counted. */
+#ifdef VOLSURF_HAVE_CJSON
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,3 +282,12 @@ int main(void)
   };
   return test_run("feeds_bybit", cases, TEST_COUNT(cases));
 }
+
+#else /* built without cJSON: feeds/ (volsurf_feeds) is skipped, so is this suite */
+#include "testutil.h"
+
+int main(void)
+{
+  return TEST_SKIP;
+}
+#endif
