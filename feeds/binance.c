@@ -102,7 +102,7 @@ static int binance_error(const cJSON *root, struct feeds_batch *b, struct feeds_
   if (!cJSON_IsObject(root) || (!err && !(code && cJSON_HasObjectItem(root, "msg"))))
     return 0;
   double c = err ? norm_num(err, "code") : norm_num(root, "code");
-  b->error_code = isnan(c) ? 0 : (long)c;
+  b->error_code = norm_int(c, 0);
   b->msg = FEEDS_MSG_ERROR;
   st->n_venue_errors++;
   return 1;
@@ -119,8 +119,7 @@ int binance_parse(const struct listing *listing, const char *msg, size_t len, in
   if (cJSON_IsString(stream))
     payload = cJSON_GetObjectItemCaseSensitive(root, "data");
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
-  if (cJSON_IsNumber(id))
-    b->id = (long long)id->valuedouble;
+  b->id = norm_int(norm_num(root, "id"), -1);
 
   if (binance_error(root, b, st)) {
     /* counted */

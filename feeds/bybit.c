@@ -98,8 +98,7 @@ static void bybit_ack(const cJSON *root, struct feeds_batch *b, struct feeds_sta
   const cJSON *ok = cJSON_GetObjectItemCaseSensitive(root, "success");
   const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
   const cJSON *fail = cJSON_GetObjectItemCaseSensitive(data, "failTopics");
-  double id = norm_num(root, "req_id");
-  b->id = isnan(id) ? -1 : (long long)id;
+  b->id = norm_int(norm_num(root, "req_id"), -1);
   if (cJSON_IsTrue(ok) && cJSON_GetArraySize(fail) == 0) {
     b->msg = FEEDS_MSG_ACK;
     st->n_acks++;
@@ -160,7 +159,7 @@ int bybit_parse_rest_tickers(const struct listing *listing, const char *msg, siz
     norm_reject(b, st, FEEDS_REJ_SHAPE);
   } else if (ret->valuedouble != 0) {
     b->msg = FEEDS_MSG_ERROR;
-    b->error_code = (long)ret->valuedouble;
+    b->error_code = norm_int(ret->valuedouble, 0);
     st->n_venue_errors++;
   } else if (!cJSON_IsArray(list)) {
     norm_reject(b, st, FEEDS_REJ_SHAPE);

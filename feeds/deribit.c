@@ -142,13 +142,10 @@ static void deribit_heartbeat(const cJSON *params, struct feeds_batch *b, struct
 /* Reads the JSON-RPC id and error; returns 1 if the message was an error. */
 static int deribit_response(const cJSON *root, struct feeds_batch *b, struct feeds_stats *st)
 {
-  const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
-  if (cJSON_IsNumber(id))
-    b->id = (long long)id->valuedouble;
+  b->id = norm_int(norm_num(root, "id"), -1);
   const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
   if (err) {
-    double code = norm_num(err, "code");
-    b->error_code = isnan(code) ? 0 : (long)code;
+    b->error_code = norm_int(norm_num(err, "code"), 0);
     b->msg = FEEDS_MSG_ERROR;
     st->n_venue_errors++;
     return 1;

@@ -158,6 +158,13 @@ double norm_iv(double x, double scale)
   return v;
 }
 
+long long norm_int(double x, long long dflt)
+{
+  if (!(fabs(x) <= 9007199254740992.0))
+    return dflt;
+  return (long long)x;
+}
+
 int64_t norm_ms_to_us(double ms)
 {
   if (!isfinite(ms) || ms < 0.0 || ms > 9.0e15)

@@ -79,12 +79,12 @@ struct feeds_batch {
   struct quote *quotes; /* caller storage, cap entries */
   unsigned *flags;      /* NULL, or caller storage parallel to quotes */
   int cap;
-  int n;           /* quotes written by the last parse */
-  int msg;         /* enum feeds_msg */
-  int reject;      /* enum feeds_reject when msg == FEEDS_MSG_REJECTED, else -1 */
-  long long id;    /* request id echoed by the venue, -1 when absent */
-  long error_code; /* venue error code for FEEDS_MSG_ERROR/NOTICE, else 0 */
-  int n_rows_bad;  /* rows of this message that were rejected (counted in stats) */
+  int n;                /* quotes written by the last parse */
+  int msg;              /* enum feeds_msg */
+  int reject;           /* enum feeds_reject when msg == FEEDS_MSG_REJECTED, else -1 */
+  long long id;         /* request id echoed by the venue, -1 when absent */
+  long long error_code; /* venue error code for FEEDS_MSG_ERROR/NOTICE, else 0 */
+  int n_rows_bad;       /* rows of this message that were rejected (counted in stats) */
 };
 
 /* Binds caller storage to a batch.  'flags' may be NULL. */
@@ -134,6 +134,11 @@ int norm_num_required(const struct cJSON *obj, const char *name, double *out);
  * means "none".  'scale' converts to fractions (0.01 for Deribit percent). */
 double norm_price(double x);
 double norm_iv(double x, double scale);
+
+/* An id or error code read with norm_num as an integer: 'dflt' for NaN or
+ * beyond +-2^53 (where a double no longer holds every integer, and a cast
+ * could overflow). */
+long long norm_int(double x, long long dflt);
 
 /* Milliseconds since the epoch (as parsed) to microseconds; 0 for NaN. */
 int64_t norm_ms_to_us(double ms);

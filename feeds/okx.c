@@ -295,8 +295,7 @@ static void okx_rows(struct okx *o, const struct listing *l, int ch, const cJSON
 /* OKX sends codes and ids as strings ("60012"). */
 static long long okx_int(const cJSON *obj, const char *name, long long dflt)
 {
-  double v = norm_num(obj, name);
-  return isnan(v) ? dflt : (long long)v;
+  return norm_int(norm_num(obj, name), dflt);
 }
 
 static void okx_event(const cJSON *root, const char *ev, struct feeds_batch *b,
@@ -308,11 +307,11 @@ static void okx_event(const cJSON *root, const char *ev, struct feeds_batch *b,
     st->n_acks++;
   } else if (strcmp(ev, "error") == 0) {
     b->msg = FEEDS_MSG_ERROR;
-    b->error_code = (long)okx_int(root, "code", 0);
+    b->error_code = okx_int(root, "code", 0);
     st->n_venue_errors++;
   } else if (strcmp(ev, "notice") == 0) {
     b->msg = FEEDS_MSG_NOTICE;
-    b->error_code = (long)okx_int(root, "code", 0);
+    b->error_code = okx_int(root, "code", 0);
   } else {
     norm_reject(b, st, FEEDS_REJ_UNKNOWN);
   }
@@ -367,7 +366,7 @@ int okx_parse_rest(struct okx *o, const struct listing *listing, const char *cha
     norm_reject(b, st, FEEDS_REJ_SHAPE);
   } else if (strcmp(code->valuestring, "0") != 0) {
     b->msg = FEEDS_MSG_ERROR;
-    b->error_code = (long)okx_int(root, "code", 0);
+    b->error_code = okx_int(root, "code", 0);
     st->n_venue_errors++;
   } else {
     okx_rows(o, listing, ch, data, local_ts_us, b, st);

@@ -306,12 +306,17 @@ static void bad_messages_are_counted_by_reason(void)
   CU_ASSERT_EQUAL(stats.n_rejected[FEEDS_REJ_SYMBOL], 1);
   CU_ASSERT_EQUAL(parse_fixture(NULL, "price_index_crafted.json"), 0);
   CU_ASSERT_EQUAL(batch.reject, FEEDS_REJ_UNKNOWN);
+  const char *huge_id = "{\"jsonrpc\":\"2.0\",\"id\":1e300,\"error\":{\"code\":-1e300}}";
+  deribit_parse(NULL, huge_id, strlen(huge_id), LOCAL_TS, &batch, &stats);
+  CU_ASSERT_EQUAL(batch.msg, FEEDS_MSG_ERROR); /* a venue error, with no usable id/code */
+  CU_ASSERT_EQUAL(batch.id, -1);
+  CU_ASSERT_EQUAL(batch.error_code, 0);
   deribit_parse(NULL, "[]", 2, LOCAL_TS, &batch, &stats);
   CU_ASSERT_EQUAL(batch.reject, FEEDS_REJ_SHAPE);
   deribit_parse(NULL, "", 0, LOCAL_TS, &batch, &stats);
   deribit_parse(NULL, NULL, 0, LOCAL_TS, &batch, &stats);
   CU_ASSERT_EQUAL(stats.n_rejected[FEEDS_REJ_JSON], 3);
-  CU_ASSERT_EQUAL(stats.n_messages, 8);
+  CU_ASSERT_EQUAL(stats.n_messages, 9);
   CU_ASSERT_EQUAL(stats.n_quotes, 0);
   CU_ASSERT_STRING_EQUAL(feeds_reject_name(FEEDS_REJ_SYMBOL), "symbol");
 }
