@@ -266,6 +266,30 @@ static void every_prefix_of_a_ticker_is_handled_without_a_crash(void)
   CU_ASSERT(stats.n_quotes >= 1);
 }
 
+/* Each byte replaced by a few troublemakers (quote, brace, digit, sign,
+ * exponent, NUL): the parser must count or parse, never crash or overflow
+ * (run under ASan/UBSan in CI). */
+static void every_one_byte_change_of_a_ticker_is_handled_without_a_crash(void)
+{
+  static const char subst[] = {'"', '}', ']', '9', '-', 'e', '\0', ','};
+  reset();
+  size_t len;
+  char *msg = fixture("ticker_ws_official.json", &len);
+  char *m = malloc(len);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  for (size_t i = 0; i < len; i++) {
+    for (size_t k = 0; k < sizeof subst; k++) {
+      memcpy(m, msg, len);
+      m[i] = subst[k];
+      bybit_parse(NULL, m, len, LOCAL_TS, &batch, &stats);
+      CU_ASSERT(batch.n >= 0 && batch.n <= batch.cap);
+    }
+  }
+  free(m);
+  free(msg);
+  CU_ASSERT_EQUAL(stats.n_messages, (uint64_t)len * sizeof subst);
+}
+
 int main(void)
 {
   static const struct test_case cases[] = {
@@ -279,6 +303,7 @@ int main(void)
       TEST_CASE(bad_messages_are_counted_by_reason),
       TEST_CASE(message_over_one_mib_is_rejected_unparsed),
       TEST_CASE(every_prefix_of_a_ticker_is_handled_without_a_crash),
+      TEST_CASE(every_one_byte_change_of_a_ticker_is_handled_without_a_crash),
   };
   return test_run("feeds_bybit", cases, TEST_COUNT(cases));
 }

@@ -322,6 +322,30 @@ static void every_prefix_of_a_summary_is_handled_without_a_crash(void)
   CU_ASSERT(stats.n_quotes >= 1);
 }
 
+/* Each byte replaced by a few troublemakers (quote, brace, digit, sign,
+ * exponent, NUL): the parser must count or parse, never crash or overflow
+ * (run under ASan/UBSan in CI). */
+static void every_one_byte_change_of_a_summary_is_handled_without_a_crash(void)
+{
+  static const char subst[] = {'"', '}', ']', '9', '-', 'e', '\0', ','};
+  reset();
+  size_t len;
+  char *msg = fixture("opt_summary_official.json", &len);
+  char *m = malloc(len);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  for (size_t i = 0; i < len; i++) {
+    for (size_t k = 0; k < sizeof subst; k++) {
+      memcpy(m, msg, len);
+      m[i] = subst[k];
+      okx_parse(okx, NULL, m, len, LOCAL_TS, &batch, &stats);
+      CU_ASSERT(batch.n >= 0 && batch.n <= batch.cap);
+    }
+  }
+  free(m);
+  free(msg);
+  CU_ASSERT_EQUAL(stats.n_messages, (uint64_t)len * sizeof subst);
+}
+
 static void cleanup(void)
 {
   okx_free(okx);
@@ -347,6 +371,7 @@ int main(void)
       TEST_CASE(message_over_one_mib_is_rejected_unparsed),
       TEST_CASE(full_instrument_cache_counts_the_new_instrument),
       TEST_CASE(every_prefix_of_a_summary_is_handled_without_a_crash),
+      TEST_CASE(every_one_byte_change_of_a_summary_is_handled_without_a_crash),
   };
   int rc = test_run("feeds_okx", cases, TEST_COUNT(cases));
   cleanup();
