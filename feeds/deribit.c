@@ -100,9 +100,11 @@ static void deribit_ticker_row(const struct listing *l, const cJSON *data, int64
   q->ask_amount = isnan(q->ask_price) ? NAN : norm_price(norm_num(data, "best_ask_amount"));
   q->mark_price = norm_price(norm_num(data, "mark_price"));
   q->last_price = norm_price(norm_num(data, "last_price"));
-  /* Percent on this venue; 0 = no bid, 500 = no ask (cap). */
+  /* Percent on this venue.  bid_iv 0 = no bid; ask_iv 500 (Deribit's cap)
+   * = no ask: both mean "no quote", not a vol of 0% or 500%. */
+  double ask_iv_pct = norm_num(data, "ask_iv");
   q->bid_iv = norm_iv(norm_num(data, "bid_iv"), 0.01);
-  q->ask_iv = norm_iv(norm_num(data, "ask_iv"), 0.01);
+  q->ask_iv = ask_iv_pct >= DERIBIT_IV_CAP ? NAN : norm_iv(ask_iv_pct, 0.01);
   q->mark_iv = norm_iv(norm_num(data, "mark_iv"), 0.01);
   q->open_interest = norm_num(data, "open_interest");
   q->delta = norm_num(cJSON_GetObjectItemCaseSensitive(data, "greeks"), "delta");
