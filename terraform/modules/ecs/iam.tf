@@ -13,7 +13,7 @@ locals {
     partition  = local.partition
     region     = local.region
   })
-  role_repository = {
+  role_repository_arn = {
     gateway    = aws_ecr_repository.cpu.arn
     ingest     = aws_ecr_repository.cpu.arn
     calibrator = aws_ecr_repository.gpu.arn
@@ -33,7 +33,7 @@ resource "aws_iam_role_policy" "execution" {
   name     = "pull-log-config"
   role     = aws_iam_role.execution[each.key].id
   policy = templatefile("${path.module}/templates/execution_role.json.tftpl", {
-    repository_arn          = local.role_repository[each.key]
+    repository_arn          = local.role_repository_arn[each.key]
     log_group_arn           = aws_cloudwatch_log_group.role[each.key].arn
     kafka_brokers_param_arn = var.kafka_brokers_param_arn
   })
