@@ -88,7 +88,9 @@ if [ "$t_fail" -eq 0 ]; then
   printf 'ok    node:test terraform/tests (%s tests)\n' "$t_pass"
   ok "$t_pass"
 else
-  printf '%s\n' "$tap" | grep -E -A 30 '^\s*not ok' | head -150
+  printf '%s\n' "$tap" | grep -E -A 25 '^\s*not ok' | grep -vE '^\s+(at |Test\.|async |node:|AsyncResource|TestContext|process\.)' | head -120
+  echo "failing tests:"
+  printf '%s\n' "$tap" | grep -E '^\s*not ok' | sed 's/^/  /'
   printf 'FAIL  node:test terraform/tests (%s failed)\n' "$t_fail"
   ok "$t_pass"
   ko "$t_fail" "node:test"

@@ -29,7 +29,7 @@ resource "aws_vpc_security_group_egress_rule" "gpu_https_out" {
 
 resource "aws_launch_template" "gpu" {
   name_prefix            = "${var.name}-gpu-"
-  image_id               = data.aws_ssm_parameter.gpu_ami.value
+  image_id               = data.aws_ssm_parameter.gpu_ami.insecure_value
   instance_type          = var.gpu_instance_type
   vpc_security_group_ids = [aws_security_group.gpu_instances.id]
   update_default_version = true
@@ -90,14 +90,17 @@ resource "aws_autoscaling_group" "gpu" {
 
   launch_template {
     id      = aws_launch_template.gpu.id
-    version = "$Latest"
+    version = aws_launch_template.gpu.latest_version
   }
 
+  # A new AMI (or any launch template change) gives a new template version,
+  # which rolls the instances; ECS managed draining moves the calibrator.
   instance_refresh {
     strategy = "Rolling"
 
     preferences {
-      min_healthy_percentage = 0
+      min_healthy_percentage       = 0
+      scale_in_protected_instances = "Refresh"
     }
   }
 

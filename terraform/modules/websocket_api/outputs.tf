@@ -11,7 +11,9 @@ output "alb_security_group_id" {
 }
 
 output "target_group_arn" {
-  value = aws_lb_target_group.gateway.arn
+  description = "Available only once the HTTPS listener forwards to it: ECS refuses a target group without a load balancer."
+  value       = aws_lb_target_group.gateway.arn
+  depends_on  = [aws_lb_listener.https]
 }
 
 output "target_group_arn_suffix" {
