@@ -44,6 +44,12 @@ variable "gpu_max_instances" {
   default = 1
 }
 
+variable "calibrator_count" {
+  description = "1, or 0 to park the calibrator and let the GPU ASG drain to gpu_min_instances."
+  type        = number
+  default     = 1
+}
+
 variable "gateway_cpu" {
   type    = number
   default = 512

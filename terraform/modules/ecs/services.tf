@@ -95,6 +95,7 @@ resource "aws_ecs_service" "gateway" {
   desired_count                     = var.gateway_min_count
   health_check_grace_period_seconds = 30
   enable_execute_command            = false
+  wait_for_steady_state             = true
   propagate_tags                    = "SERVICE"
   tags                              = var.tags
 
@@ -139,6 +140,7 @@ resource "aws_ecs_service" "ingest" {
   task_definition        = aws_ecs_task_definition.ingest.arn
   desired_count          = var.ingest_min_count
   enable_execute_command = false
+  wait_for_steady_state  = true
   propagate_tags         = "SERVICE"
   tags                   = var.tags
 
@@ -172,7 +174,7 @@ resource "aws_ecs_service" "calibrator" {
   name                   = "calibrator"
   cluster                = aws_ecs_cluster.this.id
   task_definition        = aws_ecs_task_definition.calibrator.arn
-  desired_count          = 1
+  desired_count          = var.calibrator_count
   enable_execute_command = false
   propagate_tags         = "SERVICE"
   tags                   = var.tags

@@ -170,6 +170,17 @@ variable "calibrator_memory_mib" {
   default     = 12288
 }
 
+variable "calibrator_count" {
+  description = "Calibrator tasks: 1 (one writer per surface) or 0 to park the GPU (managed scaling then drains the ASG to gpu_min_instances)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = contains([0, 1], var.calibrator_count)
+    error_message = "calibrator_count is 0 or 1: two calibrators would interleave surface sequence numbers."
+  }
+}
+
 variable "calibrator_gpus" {
   type    = number
   default = 1

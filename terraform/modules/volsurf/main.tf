@@ -87,6 +87,7 @@ module "ecs" {
   gpu_instance_type       = var.gpu_instance_type
   gpu_min_instances       = var.gpu_min_instances
   gpu_max_instances       = var.gpu_max_instances
+  calibrator_count        = var.calibrator_count
   gateway_cpu             = var.gateway_cpu
   gateway_memory          = var.gateway_memory
   gateway_min_count       = var.gateway_min_count

@@ -49,6 +49,12 @@ variable "gpu_max_instances" {
   default = 2
 }
 
+variable "calibrator_count" {
+  description = "1, or 0 to park the calibrator (and, with gpu_min_instances = 0, the GPU instance)."
+  type        = number
+  default     = 1
+}
+
 variable "gateway_cpu" {
   type    = number
   default = 1024
