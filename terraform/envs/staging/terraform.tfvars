@@ -5,3 +5,7 @@ route53_zone_name = "example.com"
 image_tag         = "0.1.0"
 gpu_image_tag     = "0.1.0"
 alarm_emails      = []
+
+# The split roles talk through Kafka: either MSK here, or enable_msk = false
+# and kafka_bootstrap_brokers = "b-1.example:9094,b-2.example:9094".
+enable_msk = true

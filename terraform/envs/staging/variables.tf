@@ -76,8 +76,9 @@ variable "use_fargate_spot" {
 }
 
 variable "enable_msk" {
-  type    = bool
-  default = true
+  description = "Create Amazon MSK for the ingest -> calibrator -> gateway topics (off unless terraform.tfvars turns it on)."
+  type        = bool
+  default     = false
 }
 
 variable "msk_broker_instance_type" {
@@ -86,8 +87,9 @@ variable "msk_broker_instance_type" {
 }
 
 variable "kafka_bootstrap_brokers" {
-  type    = string
-  default = ""
+  description = "TLS bootstrap brokers of an existing Kafka, used when enable_msk is false."
+  type        = string
+  default     = ""
 }
 
 variable "single_nat_gateway" {
