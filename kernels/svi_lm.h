@@ -799,8 +799,9 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
     it++;
     /* Geodesic acceleration: the second-order correction along the
      * curved valleys of SVI (a-b-sigma, rho-m on one-sided chains), where
-     * plain LM crawls at a fixed small step.  Kept only while it is a
-     * correction: 2|acc|/|v| <= SVI_LM_ACCEL_ALPHA in the D norm. */
+     * plain LM crawls at a fixed small step.  Added only while it is a
+     * correction, 2|acc|/|v| <= SVI_LM_ACCEL_ALPHA in the D norm; otherwise
+     * the plain LM step is tried (cheaper than Transtrum's rejection). */
     double ga[5], na = 0.0, nv = 0.0;
     svi_lm_accel_rhs(x, rhs, k, wt, n, lane, n_lanes, ga);
     for (int u = 0; u < 5; u++)
@@ -811,15 +812,9 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
       na += dg[u] * ga[u] * ga[u];
       nv += dg[u] * rhs[u] * rhs[u];
     }
-    if (4.0 * na > SVI_LM_ACCEL_ALPHA * SVI_LM_ACCEL_ALPHA * nv) {
-      lambda *= nu;
-      nu *= 2.0;
-      if (lambda > 1e16)
-        done = 1;
-      continue;
-    }
-    for (int u = 0; u < 5; u++)
-      rhs[u] += 0.5 * ga[u];
+    if (4.0 * na <= SVI_LM_ACCEL_ALPHA * SVI_LM_ACCEL_ALPHA * nv)
+      for (int u = 0; u < 5; u++)
+        rhs[u] += 0.5 * ga[u];
     double xt[5];
     for (int u = 0; u < 5; u++)
       xt[u] = x[u] + rhs[u];
