@@ -41,6 +41,13 @@ const char *kernels_last_error(const struct kernels_ctx *c)
   return "volsurf was built without CUDA";
 }
 
+const char *kernels_mapping_name(const struct kernels_ctx *c, int64_t n_slices)
+{
+  (void)c;
+  (void)n_slices;
+  return "none";
+}
+
 void kernels_close(struct kernels_ctx *c)
 {
   (void)c;
