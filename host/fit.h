@@ -4,6 +4,8 @@
 #ifndef VOLSURF_FIT_H
 #define VOLSURF_FIT_H
 
+#include <stddef.h>
+
 #include "slice.h"
 #include "svi_lm.h"
 

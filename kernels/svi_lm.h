@@ -11,10 +11,54 @@
  * Problem: minimise sum_i wt_i^2 (w(k_i; p) - w_i)^2 over p = (a,b,rho,m,sigma)
  * subject to  b >= 0, |rho| <= SVI_LM_RHO_MAX, sigma in [sigma_min, sigma_max],
  * a + b sigma sqrt(1-rho^2) >= 0, b(1+|rho|) <= 2 (Lee), m in
- * [k_min - m_pad, k_max + m_pad].  See docs/calibration.md for the weights. */
+ * [k_min - m_pad, k_max + m_pad].  See docs/calibration.md for the weights.
+ *
+ * Algorithm (docs/calibration.md has the reasoning):
+ *  1. Scan: k_min/k_max, count of non-finite values and of points with a
+ *     positive weight.  Non-finite data -> SVI_LM_NONFINITE, fewer than
+ *     SVI_LM_MIN_POINTS weighted points -> SVI_LM_TOO_FEW; p is NaN then.
+ *  2. Start (quasi-explicit, Zeliade 2009): on a start_grid x start_grid grid
+ *     of (m, sigma) -- m evenly over [k_min, k_max], sigma log-spaced over
+ *     [span/50, span], span = k_max - k_min, clamped to [sigma_min,
+ *     sigma_max] -- w = a + d y + c sqrt(y^2+1), y = (k-m)/sigma, is linear in
+ *     (a, d, c): one pass of 10 weighted sums and a 3x3 solve with
+ *     0 <= c, |d| <= c (interior solution, else the best of the faces d = c,
+ *     d = -c, c = d = 0), then Lee clamp (c + |d| <= 2 sigma, scaling c and
+ *     d and refitting a).  The lowest SSE wins (first on ties).
+ *  3. Warm start: a valid 'warm' (finite, b >= 0, |rho| < 1, sigma > 0) is
+ *     projected and its exact SSE computed; the fit starts from it (status
+ *     SVI_LM_WARM) unless the quasi-explicit start has less than
+ *     SVI_LM_WARM_MARGIN times its SSE -- the market moved enough that the
+ *     old shape is no longer the better basin.
+ *  4. LM with projection: r_i = wt_i (w(k_i;p) - w_i), analytic Jacobian;
+ *     one fused pass per trial point gives SSE, J^T J and J^T r (one sqrt
+ *     and one division per point).  Step: (J^T J + lambda D) dp = -J^T r,
+ *     D = diag(J^T J) floored at 1e-12 max diag, solved by a guarded 5x5
+ *     Cholesky; parameters sitting on a bound with the gradient pushing out
+ *     are frozen for that step (their row is the identity).  The trial point
+ *     is projected onto the constraints (b >= 0, rho, sigma, m clamps, then
+ *     Lee on b, then a >= -b sigma sqrt(1-rho^2)) and accepted iff its SSE
+ *     is strictly lower.  lambda starts at 1e-3, x0.1 on accept (floor
+ *     1e-12), x10 on reject or a failed factorisation.
+ *  5. Stop (SVI_LM_CONVERGED) after an accepted step whose relative SSE
+ *     decrease is below tol_rel_sse or whose step satisfies
+ *     |dp| <= tol_step (|p| + tol_step); or when SSE is exactly 0, or the
+ *     free gradient is exactly 0; or when lambda passes 1e16 (no descent
+ *     exists at working precision: a stationary point of the constrained
+ *     problem).  Otherwise SVI_LM_MAX_ITER after max_iter iterations (each
+ *     trial counts one).  SVI_LM_BOUND when a constraint is active at p.
+ *
+ * Lanes: every per-point loop runs i = lane, lane + n_lanes, ...; every sum,
+ * min and max goes through svi_lm_allreduce_*, so all control decisions use
+ * lane-identical values.  n_lanes is 1 (CPU, any thread) or 32 (one warp per
+ * slice on the GPU; the xor butterfly gives bitwise identical sums on every
+ * lane because a + b == b + a in IEEE arithmetic).  Sums on the GPU are
+ * taken in a different order than on the CPU, so the two agree to rounding,
+ * not bitwise. */
 #ifndef VOLSURF_SVI_LM_H
 #define VOLSURF_SVI_LM_H
 
+#include <math.h>
 #include <stdint.h>
 
 #if defined(__CUDACC__)
@@ -80,5 +124,707 @@ struct svi_lm_batch {
   const struct svi *warm;
   const unsigned char *has_warm;
 };
+
+/* The quasi-explicit start must beat the warm start's SSE by this factor
+ * (its SSE below 0.5 x the warm SSE) to replace it. */
+#define SVI_LM_WARM_MARGIN 0.5
+/* Most points of the start grid per axis (the grid is computed on the fly;
+ * the cap only bounds the work). */
+#define SVI_LM_MAX_START_GRID 16
+/* Evaluations of the compass refinement after the start grid. */
+#define SVI_LM_REFINE_EVALS 64
+/* Initial LM damping (relative to diag(J^T J)): a cold start is a grid
+ * point, a warm start is usually within a Gauss-Newton step of the answer. */
+#define SVI_LM_LAMBDA0 1e-3
+/* Geodesic acceleration is used while 2|a|/|v| stays below this
+ * (Transtrum & Sethna's alpha). */
+#define SVI_LM_ACCEL_ALPHA 0.75
+#define SVI_LM_LAMBDA0_WARM 1e-6
+
+/* Number of values one fused pass reduces: J^T J (15, packed upper), J^T r
+ * (5), weighted SSE, unweighted sum of squares. */
+#define SVI_LM_NACC 22
+#define SVI_LM_ACC_JTR 15
+#define SVI_LM_ACC_SSE 20
+#define SVI_LM_ACC_SSU 21
+
+/* Sums v[0..len) over the n_lanes lanes of a warp, leaving the total on
+ * every lane.  Identity when n_lanes == 1 (the CPU, and any single-thread
+ * device fit). */
+SVI_LM_HD void svi_lm_allreduce_sum(double *v, int len, int n_lanes)
+{
+#if defined(__CUDA_ARCH__)
+  if (n_lanes == 32) {
+    for (int j = 0; j < len; j++) {
+      double x = v[j];
+      for (int o = 16; o > 0; o >>= 1)
+        x += __shfl_xor_sync(0xffffffffu, x, o);
+      v[j] = x;
+    }
+  }
+#else
+  (void)v;
+  (void)len;
+  (void)n_lanes;
+#endif
+}
+
+/* Minimum of v[0..len) over the lanes (fmin ignores NaN). */
+SVI_LM_HD void svi_lm_allreduce_min(double *v, int len, int n_lanes)
+{
+#if defined(__CUDA_ARCH__)
+  if (n_lanes == 32) {
+    for (int j = 0; j < len; j++) {
+      double x = v[j];
+      for (int o = 16; o > 0; o >>= 1)
+        x = fmin(x, __shfl_xor_sync(0xffffffffu, x, o));
+      v[j] = x;
+    }
+  }
+#else
+  (void)v;
+  (void)len;
+  (void)n_lanes;
+#endif
+}
+
+/* Maximum of v[0..len) over the lanes. */
+SVI_LM_HD void svi_lm_allreduce_max(double *v, int len, int n_lanes)
+{
+#if defined(__CUDA_ARCH__)
+  if (n_lanes == 32) {
+    for (int j = 0; j < len; j++) {
+      double x = v[j];
+      for (int o = 16; o > 0; o >>= 1)
+        x = fmax(x, __shfl_xor_sync(0xffffffffu, x, o));
+      v[j] = x;
+    }
+  }
+#else
+  (void)v;
+  (void)len;
+  (void)n_lanes;
+#endif
+}
+
+/* The box of the simple bounds; Lee and the minimum-variance bound depend on
+ * the other parameters and are applied by svi_lm_project. */
+struct svi_lm_box {
+  double m_lo, m_hi, s_lo, s_hi;
+};
+
+/* Parameter vector order inside the solver: a, b, rho, m, sigma. */
+SVI_LM_HD double svi_lm_b_max(double rho)
+{
+  return 2.0 / (1.0 + fabs(rho));
+}
+
+SVI_LM_HD double svi_lm_a_min(const double *x)
+{
+  return -x[1] * x[4] * sqrt(1.0 - x[2] * x[2]);
+}
+
+/* Projects x onto the constraints.  Order matters: the simple clamps first,
+ * then Lee on b (needs the clamped rho), then the minimum-variance bound on
+ * a (needs b, rho, sigma final).  Idempotent. */
+SVI_LM_HD void svi_lm_project(double *x, const struct svi_lm_box *bx)
+{
+  x[1] = fmax(x[1], 0.0);
+  x[2] = fmin(fmax(x[2], -SVI_LM_RHO_MAX), SVI_LM_RHO_MAX);
+  x[3] = fmin(fmax(x[3], bx->m_lo), bx->m_hi);
+  x[4] = fmin(fmax(x[4], bx->s_lo), bx->s_hi);
+  x[1] = fmin(x[1], svi_lm_b_max(x[2]));
+  x[0] = fmax(x[0], svi_lm_a_min(x));
+}
+
+/* One fused pass at x: residuals, Jacobian rows and their products, reduced
+ * over the lanes into acc[SVI_LM_NACC].  dw/da = 1, dw/db = rho(k-m) + R,
+ * dw/drho = b(k-m), dw/dm = -b(rho + (k-m)/R), dw/dsigma = b sigma/R. */
+SVI_LM_HD void svi_lm_pass(const double *x, const double *k, const double *w, const double *wt,
+                           int n, int lane, int n_lanes, double *acc)
+{
+  const double a = x[0], b = x[1], rho = x[2], m = x[3], sg = x[4];
+  const double s2 = sg * sg;
+  for (int j = 0; j < SVI_LM_NACC; j++)
+    acc[j] = 0.0;
+  for (int i = lane; i < n; i += n_lanes) {
+    double dk = k[i] - m;
+    double R = sqrt(dk * dk + s2);
+    double iR = 1.0 / R;
+    double f = rho * dk + R;
+    double e = a + b * f - w[i];
+    double q = wt[i];
+    double r = q * e;
+    double J[5];
+    J[0] = q;
+    J[1] = q * f;
+    J[2] = q * b * dk;
+    J[3] = -q * b * (rho + dk * iR);
+    J[4] = q * b * sg * iR;
+    int t = 0;
+    for (int u = 0; u < 5; u++) {
+      for (int v = u; v < 5; v++)
+        acc[t++] += J[u] * J[v];
+      acc[SVI_LM_ACC_JTR + u] += J[u] * r;
+    }
+    acc[SVI_LM_ACC_SSE] += r * r;
+    acc[SVI_LM_ACC_SSU] += e * e;
+  }
+  svi_lm_allreduce_sum(acc, SVI_LM_NACC, n_lanes);
+}
+
+/* Cholesky factor of a symmetric 5x5 M, in place (lower triangle).
+ * Returns 0, or -1 when a pivot is not positive and finite (the guard: the
+ * caller raises lambda and tries again). */
+SVI_LM_HD int svi_lm_cholesky(double M[5][5])
+{
+  for (int j = 0; j < 5; j++) {
+    double d = M[j][j];
+    for (int l = 0; l < j; l++)
+      d -= M[j][l] * M[j][l];
+    if (!(d > 0.0) || !isfinite(d))
+      return -1;
+    d = sqrt(d);
+    M[j][j] = d;
+    for (int i = j + 1; i < 5; i++) {
+      double s = M[i][j];
+      for (int l = 0; l < j; l++)
+        s -= M[i][l] * M[j][l];
+      M[i][j] = s / d;
+    }
+  }
+  return 0;
+}
+
+/* Solves L L^T x = rhs in place with the factor of svi_lm_cholesky. */
+SVI_LM_HD void svi_lm_cholesky_subst(double L[5][5], double *rhs)
+{
+  for (int i = 0; i < 5; i++) {
+    double s = rhs[i];
+    for (int l = 0; l < i; l++)
+      s -= L[i][l] * rhs[l];
+    rhs[i] = s / L[i][i];
+  }
+  for (int i = 4; i >= 0; i--) {
+    double s = rhs[i];
+    for (int l = i + 1; l < 5; l++)
+      s -= L[l][i] * rhs[l];
+    rhs[i] = s / L[i][i];
+  }
+}
+
+/* Geodesic acceleration (Transtrum & Sethna 2012), the right-hand side:
+ * -J^T r_vv with r_vv_i = wt_i D^2_v w(k_i) the second directional
+ * derivative of the model along the LM velocity v, analytically:
+ * f = rho d + R, d = k - m, R = sqrt(d^2 + sigma^2),
+ * D_v f = v_rho d - rho v_m + (sigma v_sigma - d v_m)/R,
+ * D^2_v f = -2 v_rho v_m + (v_m^2 + v_sigma^2)/R - (sigma v_sigma - d v_m)^2/R^3,
+ * D^2_v w = 2 v_b D_v f + b D^2_v f.  One pass at x, reduced. */
+SVI_LM_HD void svi_lm_accel_rhs(const double *x, const double *v, const double *k, const double *wt,
+                                int n, int lane, int n_lanes, double *out)
+{
+  const double b = x[1], rho = x[2], m = x[3], sg = x[4];
+  const double s2 = sg * sg;
+  const double vmm = v[3] * v[3] + v[4] * v[4];
+  for (int j = 0; j < 5; j++)
+    out[j] = 0.0;
+  for (int i = lane; i < n; i += n_lanes) {
+    double dk = k[i] - m;
+    double R = sqrt(dk * dk + s2);
+    double iR = 1.0 / R;
+    double q = wt[i];
+    double h = (sg * v[4] - dk * v[3]) * iR;
+    double df = v[2] * dk - rho * v[3] + h;
+    double d2f = -2.0 * v[2] * v[3] + (vmm - h * h) * iR;
+    double rvv = q * (2.0 * v[1] * df + b * d2f);
+    out[0] -= q * rvv;
+    out[1] -= q * (rho * dk + R) * rvv;
+    out[2] -= q * b * dk * rvv;
+    out[3] += q * b * (rho + dk * iR) * rvv;
+    out[4] -= q * b * sg * iR * rvv;
+  }
+  svi_lm_allreduce_sum(out, 5, n_lanes);
+}
+
+/* Lower and upper bound of each parameter given the others (the box, Lee on
+ * b, minimum variance on a). */
+SVI_LM_HD void svi_lm_bounds(const double *x, const struct svi_lm_box *bx, double *lo, double *hi)
+{
+  lo[0] = svi_lm_a_min(x);
+  hi[0] = INFINITY;
+  lo[1] = 0.0;
+  hi[1] = svi_lm_b_max(x[2]);
+  lo[2] = -SVI_LM_RHO_MAX;
+  hi[2] = SVI_LM_RHO_MAX;
+  lo[3] = bx->m_lo;
+  hi[3] = bx->m_hi;
+  lo[4] = bx->s_lo;
+  hi[4] = bx->s_hi;
+}
+
+/* 1 when parameter j sits on a bound: exactly for the clamped ones, to
+ * rounding for a (its bound is recomputed from the others). */
+SVI_LM_HD int svi_lm_at_lo(const double *x, const double *lo, int j)
+{
+  if (j == 0)
+    return x[0] <= lo[0] + 1e-13 * (fabs(x[0]) + x[1] * x[4]);
+  return x[j] <= lo[j];
+}
+
+SVI_LM_HD int svi_lm_at_hi(const double *x, const double *hi, int j)
+{
+  if (j == 1)
+    return x[1] >= hi[1] * (1.0 - 1e-14);
+  return x[j] >= hi[j];
+}
+
+/* Weighted sums of the quasi-explicit reduction at one (m, sigma). */
+struct svi_lm_qe {
+  double s1, sy, sz, syy, syz, szz, sw, syw, szw, sww;
+};
+
+/* SSE of w ~ a + d y + c z from the sums (quadratic form). */
+SVI_LM_HD double svi_lm_qe_sse(const struct svi_lm_qe *s, double a, double d, double c)
+{
+  double lin = a * s->sw + d * s->syw + c * s->szw;
+  double quad = a * a * s->s1 + d * d * s->syy + c * c * s->szz +
+                2.0 * (a * d * s->sy + a * c * s->sz + d * c * s->syz);
+  return s->sww - 2.0 * lin + quad;
+}
+
+/* Least squares on w ~ a + c u with u = z + sgn y (the face d = sgn c).
+ * Returns 0 and writes (a, c) when c >= 0 is obtained, else -1. */
+SVI_LM_HD int svi_lm_qe_face(const struct svi_lm_qe *s, double sgn, double *a, double *c)
+{
+  double su = s->sz + sgn * s->sy;
+  double suu = s->szz + 2.0 * sgn * s->syz + s->syy;
+  double suw = s->szw + sgn * s->syw;
+  double det = s->s1 * suu - su * su;
+  if (!(det > 1e-14 * s->s1 * suu))
+    return -1;
+  double cc = (s->s1 * suw - su * s->sw) / det;
+  if (!(cc >= 0.0))
+    return -1;
+  *c = cc;
+  *a = (s->sw - cc * su) / s->s1;
+  return 0;
+}
+
+/* The constrained 3x3 solve at one (m, sigma): writes (a, d, c) and returns
+ * its SSE.  0 <= c, |d| <= c; then Lee, (c + |d|)/sigma <= 2. */
+SVI_LM_HD double svi_lm_qe_solve(const struct svi_lm_qe *s, double sigma, double *pa, double *pd,
+                                 double *pc)
+{
+  /* Always feasible: the flat smile. */
+  double a = s->sw / s->s1, d = 0.0, c = 0.0;
+  int ok = 0;
+  /* Interior: Cramer on the 3x3 normal equations (a, d, c). */
+  double A00 = s->s1, A01 = s->sy, A02 = s->sz, A11 = s->syy, A12 = s->syz, A22 = s->szz;
+  double c00 = A11 * A22 - A12 * A12;
+  double c01 = A02 * A12 - A01 * A22;
+  double c02 = A01 * A12 - A02 * A11;
+  double det = A00 * c00 + A01 * c01 + A02 * c02;
+  if (fabs(det) > 1e-14 * A00 * A11 * A22) {
+    double c11 = A00 * A22 - A02 * A02;
+    double c12 = A01 * A02 - A00 * A12;
+    double c22 = A00 * A11 - A01 * A01;
+    double ia = (c00 * s->sw + c01 * s->syw + c02 * s->szw) / det;
+    double id = (c01 * s->sw + c11 * s->syw + c12 * s->szw) / det;
+    double ic = (c02 * s->sw + c12 * s->syw + c22 * s->szw) / det;
+    if (ic >= 0.0 && fabs(id) <= ic) {
+      a = ia;
+      d = id;
+      c = ic;
+      ok = 1;
+    }
+  }
+  if (!ok) {
+    /* The constrained optimum of a convex QP lies on a face: try both. */
+    double best = svi_lm_qe_sse(s, a, 0.0, 0.0);
+    for (int f = 0; f < 2; f++) {
+      double sgn = f == 0 ? 1.0 : -1.0, fa, fc;
+      if (svi_lm_qe_face(s, sgn, &fa, &fc) == 0) {
+        double e = svi_lm_qe_sse(s, fa, sgn * fc, fc);
+        if (e < best) {
+          best = e;
+          a = fa;
+          d = sgn * fc;
+          c = fc;
+        }
+      }
+    }
+  }
+  if (c + fabs(d) > 2.0 * sigma) {
+    double g = 2.0 * sigma / (c + fabs(d));
+    c *= g;
+    d *= g;
+    a = (s->sw - d * s->sy - c * s->sz) / s->s1;
+  }
+  *pa = a;
+  *pd = d;
+  *pc = c;
+  return svi_lm_qe_sse(s, a, d, c);
+}
+
+/* One quasi-explicit evaluation at (m, sigma): one pass of the 10 weighted
+ * sums, the constrained 3x3 solve; writes (a, d, c), returns the SSE. */
+SVI_LM_HD double svi_lm_qe_eval(const double *k, const double *w, const double *wt, int n, double m,
+                                double sg, int lane, int n_lanes, double *abc)
+{
+  double v[10] = {0};
+  double inv = 1.0 / sg;
+  for (int i = lane; i < n; i += n_lanes) {
+    double y = (k[i] - m) * inv;
+    double z = sqrt(y * y + 1.0);
+    double q = wt[i] * wt[i];
+    double qw = q * w[i];
+    v[0] += q;
+    v[1] += q * y;
+    v[2] += q * z;
+    v[3] += q * y * y;
+    v[4] += q * y * z;
+    v[5] += q * z * z;
+    v[6] += qw;
+    v[7] += qw * y;
+    v[8] += qw * z;
+    v[9] += qw * w[i];
+  }
+  svi_lm_allreduce_sum(v, 10, n_lanes);
+  struct svi_lm_qe s = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
+  return svi_lm_qe_solve(&s, sg, &abc[0], &abc[1], &abc[2]);
+}
+
+/* A point of the quasi-explicit search: (m, sigma), its linear parameters
+ * (a, d, c) and SSE. */
+struct svi_lm_qe_pt {
+  double m, s, e, abc[3];
+};
+
+/* The start grid (see the file comment); writes its best point and the
+ * steps the refinement starts from. */
+SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double *wt, int n,
+                                 double k_min, double k_max, const struct svi_lm_config *c,
+                                 int lane, int n_lanes, struct svi_lm_qe_pt *best, double *dm,
+                                 double *fs)
+{
+  int g = c->start_grid;
+  if (g < 1)
+    g = 1;
+  if (g > SVI_LM_MAX_START_GRID)
+    g = SVI_LM_MAX_START_GRID;
+  double span = k_max - k_min;
+  double s_lo = fmin(fmax(span / 50.0, c->sigma_min), c->sigma_max);
+  double s_hi = fmin(fmax(span, c->sigma_min), c->sigma_max);
+  double ratio = g > 1 ? exp(log(s_hi / s_lo) / (g - 1)) : 2.0;
+  double abc[3];
+  best->e = INFINITY;
+  best->m = 0.5 * (k_min + k_max);
+  best->s = sqrt(s_lo * s_hi);
+  best->abc[0] = best->abc[1] = best->abc[2] = 0.0;
+  for (int im = 0; im < g; im++) {
+    double m = g > 1 ? k_min + span * im / (g - 1) : 0.5 * (k_min + k_max);
+    double sg = g > 1 ? s_lo : sqrt(s_lo * s_hi);
+    for (int is = 0; is < g; is++, sg *= ratio) {
+      double e = svi_lm_qe_eval(k, w, wt, n, m, sg, lane, n_lanes, abc);
+      if (e < best->e) {
+        best->e = e;
+        best->m = m;
+        best->s = sg;
+        best->abc[0] = abc[0];
+        best->abc[1] = abc[1];
+        best->abc[2] = abc[2];
+      }
+    }
+  }
+  *dm = g > 1 ? span / (g - 1) : 0.5 * span;
+  *fs = ratio;
+}
+
+/* Compass search on the reduced objective SSE(m, sigma) (the linear
+ * parameters always optimal) from the grid's best point: the four
+ * neighbours at the current steps, move to the best if it improves, else
+ * halve the steps; at most SVI_LM_REFINE_EVALS evaluations.  The reduced
+ * problem has no a-b-sigma valley, which is where a full 5-parameter LM
+ * from a coarse grid point crawls. */
+SVI_LM_HD void svi_lm_start_refine(const double *k, const double *w, const double *wt, int n,
+                                   double k_min, double k_max, const struct svi_lm_config *c,
+                                   int lane, int n_lanes, struct svi_lm_qe_pt *best, double dm,
+                                   double fs)
+{
+  double span = k_max - k_min, abc[3];
+  double m_lo = k_min - c->m_pad, m_hi = k_max + c->m_pad;
+  for (int ev = 0; ev + 8 <= SVI_LM_REFINE_EVALS && dm > 1e-6 * (span + 1e-300);) {
+    struct svi_lm_qe_pt cand = *best;
+    for (int d = 0; d < 9; d++) {
+      int um = d % 3 - 1, us = d / 3 - 1;
+      if (um == 0 && us == 0)
+        continue;
+      double m = fmin(fmax(best->m + um * dm, m_lo), m_hi);
+      double sg = us > 0 ? best->s * fs : us < 0 ? best->s / fs : best->s;
+      sg = fmin(fmax(sg, c->sigma_min), c->sigma_max);
+      double e = svi_lm_qe_eval(k, w, wt, n, m, sg, lane, n_lanes, abc);
+      ev++;
+      if (e < cand.e) {
+        cand.e = e;
+        cand.m = m;
+        cand.s = sg;
+        cand.abc[0] = abc[0];
+        cand.abc[1] = abc[1];
+        cand.abc[2] = abc[2];
+      }
+    }
+    if (cand.e < best->e) {
+      *best = cand;
+    } else {
+      dm *= 0.5;
+      fs = sqrt(fs);
+    }
+  }
+}
+
+/* Raw SVI parameters x[5] of a quasi-explicit point (not yet projected):
+ * a = a~, b = c/sigma, rho = d/c. */
+SVI_LM_HD void svi_lm_qe_to_x(const struct svi_lm_qe_pt *q, double *x)
+{
+  x[0] = q->abc[0];
+  x[1] = q->abc[2] / q->s;
+  x[2] = q->abc[2] > 0.0 ? q->abc[1] / q->abc[2] : 0.0;
+  x[3] = q->m;
+  x[4] = q->s;
+}
+
+SVI_LM_HD int svi_lm_svi_usable(const struct svi *p)
+{
+  return isfinite(p->a) && isfinite(p->b) && isfinite(p->rho) && isfinite(p->m) &&
+         isfinite(p->sigma) && p->b >= 0.0 && fabs(p->rho) < 1.0 && p->sigma > 0.0;
+}
+
+/* Fits raw SVI to the points k[0..n), w, wt (see the file comment).  'warm'
+ * may be NULL.  Called by all n_lanes lanes of a warp with the same
+ * arguments except 'lane' (CPU: lane 0, n_lanes 1); every lane writes the
+ * same 'out', so the caller stores it from one lane.  out->fit_time_us is
+ * left 0 (the caller times).  Borrows everything; no allocation. */
+SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, int n, double T_years,
+                          const struct svi *warm, const struct svi_lm_config *c, int lane,
+                          int n_lanes, struct svi_lm_result *out)
+{
+  /* T is not needed: w already is total variance.  It stays in the
+   * signature so a later objective in vol units can use it. */
+  (void)T_years;
+  out->p.a = out->p.b = out->p.rho = out->p.m = out->p.sigma = NAN;
+  out->status = 0;
+  out->n_iter = 0;
+  out->n_points = n > 0 ? n : 0;
+  out->sse = NAN;
+  out->rmse_w = NAN;
+  out->fit_time_us = 0.0;
+  if (n < SVI_LM_MIN_POINTS) {
+    out->status = SVI_LM_TOO_FEW;
+    return;
+  }
+
+  /* 1. Scan. */
+  double cnt[3] = {0.0, 0.0, 0.0}, kmin[1] = {INFINITY}, kmax[1] = {-INFINITY};
+  for (int i = lane; i < n; i += n_lanes) {
+    if (!isfinite(k[i]) || !isfinite(w[i]) || !isfinite(wt[i]))
+      cnt[0] += 1.0;
+    if (wt[i] > 0.0)
+      cnt[1] += 1.0;
+    cnt[2] += wt[i] * wt[i] * w[i] * w[i];
+    kmin[0] = fmin(kmin[0], k[i]);
+    kmax[0] = fmax(kmax[0], k[i]);
+  }
+  svi_lm_allreduce_sum(cnt, 3, n_lanes);
+  /* SSE at the rounding floor of the data: an exact fit, stop. */
+  double sse_floor = 1e-26 * cnt[2];
+  svi_lm_allreduce_min(kmin, 1, n_lanes);
+  svi_lm_allreduce_max(kmax, 1, n_lanes);
+  if (cnt[0] > 0.0) {
+    out->status = SVI_LM_NONFINITE;
+    return;
+  }
+  if (cnt[1] < SVI_LM_MIN_POINTS) {
+    out->status = SVI_LM_TOO_FEW;
+    return;
+  }
+  struct svi_lm_box bx;
+  bx.m_lo = kmin[0] - c->m_pad;
+  bx.m_hi = kmax[0] + c->m_pad;
+  bx.s_lo = c->sigma_min;
+  bx.s_hi = c->sigma_max;
+
+  /* 2. Quasi-explicit start grid. */
+  double x[5], acc[SVI_LM_NACC], dm, fs;
+  unsigned status = 0;
+  struct svi_lm_qe_pt qe;
+  svi_lm_start_grid(k, w, wt, n, kmin[0], kmax[0], c, lane, n_lanes, &qe, &dm, &fs);
+
+  /* 3. Warm start: kept unless the grid's best is clearly better; then the
+   * refinement is skipped, which is most of the warm start's saving. */
+  int use_warm = 0;
+  if (warm && svi_lm_svi_usable(warm)) {
+    x[0] = warm->a;
+    x[1] = warm->b;
+    x[2] = warm->rho;
+    x[3] = warm->m;
+    x[4] = warm->sigma;
+    svi_lm_project(x, &bx);
+    svi_lm_pass(x, k, w, wt, n, lane, n_lanes, acc);
+    double sw = acc[SVI_LM_ACC_SSE];
+    use_warm = isfinite(sw) && !(qe.e < SVI_LM_WARM_MARGIN * sw);
+  }
+  if (use_warm) {
+    status |= SVI_LM_WARM;
+  } else {
+    svi_lm_start_refine(k, w, wt, n, kmin[0], kmax[0], c, lane, n_lanes, &qe, dm, fs);
+    svi_lm_qe_to_x(&qe, x);
+    svi_lm_project(x, &bx);
+    svi_lm_pass(x, k, w, wt, n, lane, n_lanes, acc);
+  }
+  if (!isfinite(acc[SVI_LM_ACC_SSE])) {
+    out->status = status | SVI_LM_NONFINITE;
+    return;
+  }
+
+  /* 4. Projected Levenberg-Marquardt. */
+  double lambda = use_warm ? SVI_LM_LAMBDA0_WARM : SVI_LM_LAMBDA0, nu = 2.0;
+  int it = 0, done = 0;
+  double lo[5], hi[5];
+  while (!done && it < c->max_iter) {
+    double sse = acc[SVI_LM_ACC_SSE];
+    if (sse <= sse_floor) {
+      done = 1;
+      break;
+    }
+    double M[5][5], rhs[5], dg[5] = {0.0, 0.0, 0.0, 0.0, 0.0}, dmax = 0.0;
+    int frz[5];
+    int t = 0;
+    for (int u = 0; u < 5; u++)
+      for (int v = u; v < 5; v++) {
+        M[u][v] = acc[t];
+        M[v][u] = acc[t];
+        t++;
+      }
+    for (int u = 0; u < 5; u++)
+      dmax = fmax(dmax, M[u][u]);
+    if (!(dmax > 0.0))
+      dmax = 1.0;
+    /* Freeze parameters on a bound whose descent direction points out. */
+    svi_lm_bounds(x, &bx, lo, hi);
+    double gfree = 0.0;
+    for (int u = 0; u < 5; u++) {
+      double gr = acc[SVI_LM_ACC_JTR + u];
+      int frozen = (svi_lm_at_lo(x, lo, u) && gr > 0.0) || (svi_lm_at_hi(x, hi, u) && gr < 0.0);
+      frz[u] = frozen;
+      rhs[u] = -gr;
+      if (frozen) {
+        for (int v = 0; v < 5; v++) {
+          M[u][v] = 0.0;
+          M[v][u] = 0.0;
+        }
+        M[u][u] = 1.0;
+        rhs[u] = 0.0;
+      } else {
+        dg[u] = fmax(M[u][u], 1e-12 * dmax);
+        M[u][u] += lambda * dg[u];
+        gfree = fmax(gfree, fabs(gr));
+      }
+    }
+    if (gfree == 0.0) {
+      done = 1;
+      break;
+    }
+    if (svi_lm_cholesky(M) != 0) {
+      it++;
+      lambda *= 10.0;
+      if (lambda > 1e16)
+        done = 1;
+      continue;
+    }
+    svi_lm_cholesky_subst(M, rhs);
+    /* Predicted SSE decrease of the linear model: dp^T (lambda D dp - g). */
+    double pred = 0.0;
+    for (int u = 0; u < 5; u++)
+      pred += rhs[u] * (lambda * dg[u] * rhs[u] - acc[SVI_LM_ACC_JTR + u]);
+    /* Converged without spending a trial pass: the linear model promises a
+     * decrease below tol_rel_sse, and lambda is small enough (< 1, relative
+     * to diag(J^T J)) that this is not merely a short damped step. */
+    if (lambda < 1.0 && pred <= c->tol_rel_sse * sse) {
+      done = 1;
+      break;
+    }
+    it++;
+    /* Geodesic acceleration: the second-order correction along the
+     * curved valleys of SVI (a-b-sigma, rho-m on one-sided chains), where
+     * plain LM crawls at a fixed small step.  Kept only while it is a
+     * correction: 2|acc|/|v| <= SVI_LM_ACCEL_ALPHA in the D norm. */
+    double ga[5], na = 0.0, nv = 0.0;
+    svi_lm_accel_rhs(x, rhs, k, wt, n, lane, n_lanes, ga);
+    for (int u = 0; u < 5; u++)
+      if (frz[u])
+        ga[u] = 0.0;
+    svi_lm_cholesky_subst(M, ga);
+    for (int u = 0; u < 5; u++) {
+      na += dg[u] * ga[u] * ga[u];
+      nv += dg[u] * rhs[u] * rhs[u];
+    }
+    if (4.0 * na > SVI_LM_ACCEL_ALPHA * SVI_LM_ACCEL_ALPHA * nv) {
+      lambda *= nu;
+      nu *= 2.0;
+      if (lambda > 1e16)
+        done = 1;
+      continue;
+    }
+    for (int u = 0; u < 5; u++)
+      rhs[u] += 0.5 * ga[u];
+    double xt[5];
+    for (int u = 0; u < 5; u++)
+      xt[u] = x[u] + rhs[u];
+    svi_lm_project(xt, &bx);
+    double acct[SVI_LM_NACC];
+    svi_lm_pass(xt, k, w, wt, n, lane, n_lanes, acct);
+    double sset = acct[SVI_LM_ACC_SSE];
+    if (isfinite(sset) && sset < sse) {
+      double dn = 0.0, xn = 0.0;
+      for (int u = 0; u < 5; u++) {
+        dn += (xt[u] - x[u]) * (xt[u] - x[u]);
+        xn += xt[u] * xt[u];
+        x[u] = xt[u];
+      }
+      for (int j = 0; j < SVI_LM_NACC; j++)
+        acc[j] = acct[j];
+      /* Nielsen (1999): shrink lambda by how well the linear model
+       * predicted the decrease, between 1/3 and 1. */
+      double gain = pred > 0.0 ? (sse - sset) / pred : 0.0;
+      double t3 = 2.0 * gain - 1.0;
+      lambda = fmax(lambda * fmax(1.0 / 3.0, 1.0 - t3 * t3 * t3), 1e-15);
+      nu = 2.0;
+      if ((sse - sset) <= c->tol_rel_sse * sse ||
+          sqrt(dn) <= c->tol_step * (sqrt(xn) + c->tol_step))
+        done = 1;
+    } else {
+      lambda *= nu;
+      nu *= 2.0;
+      if (lambda > 1e16)
+        done = 1;
+    }
+  }
+
+  /* 5. Result. */
+  status |= done ? SVI_LM_CONVERGED : SVI_LM_MAX_ITER;
+  svi_lm_bounds(x, &bx, lo, hi);
+  for (int u = 0; u < 5; u++)
+    if (svi_lm_at_lo(x, lo, u) || svi_lm_at_hi(x, hi, u))
+      status |= SVI_LM_BOUND;
+  out->p.a = x[0];
+  out->p.b = x[1];
+  out->p.rho = x[2];
+  out->p.m = x[3];
+  out->p.sigma = x[4];
+  out->status = status;
+  out->n_iter = it;
+  out->sse = acc[SVI_LM_ACC_SSE];
+  out->rmse_w = sqrt(acc[SVI_LM_ACC_SSU] / n);
+}
 
 #endif
