@@ -29,6 +29,14 @@
  * several blocks per SM. */
 #define KERNELS_BLOCK 128
 #define KERNELS_WARP 32
+/* Resident blocks per SM the compiler must make room for (the second
+ * __launch_bounds__ argument).  1 lets svi_lm_fit keep everything in
+ * registers (~190-210, no spills, 2 blocks per SM); 3 caps at 168 registers
+ * with ~100 bytes of spills; bench/gpu/ptxas.txt has the table.  Which wins
+ * is a measurement (bench/gpu/run.sh times a KERNELS_MIN_BLOCKS=3 build). */
+#ifndef KERNELS_MIN_BLOCKS
+#define KERNELS_MIN_BLOCKS 1
+#endif
 /* Section alignment inside the packed input block. */
 #define KERNELS_ALIGN 256
 
@@ -75,7 +83,8 @@ struct kernels_ctx {
  * i, i + gridDim.x * blockDim.x, ... (grid-stride, so any n works).
  * A thread runs svi_lm_fit with lane 0 of 1 over its slice's points and
  * stores the whole result. */
-__global__ void __launch_bounds__(KERNELS_BLOCK) fit_thread_kernel(struct fit_args a)
+__global__ void __launch_bounds__(KERNELS_BLOCK, KERNELS_MIN_BLOCKS)
+    fit_thread_kernel(struct fit_args a)
 {
   const struct svi_lm_config cfg = a.cfg;
   const int64_t stride = (int64_t)gridDim.x * blockDim.x;
@@ -100,19 +109,19 @@ __global__ void __launch_bounds__(KERNELS_BLOCK) fit_thread_kernel(struct fit_ar
  * takes points j, j + 32, ... and the per-point sums meet in a butterfly,
  * after which every lane holds the same sums and takes the same steps;
  * lane 0 stores the result. */
-__global__ void __launch_bounds__(KERNELS_BLOCK) fit_warp_kernel(struct fit_args a)
+__global__ void __launch_bounds__(KERNELS_BLOCK, KERNELS_MIN_BLOCKS)
+    fit_warp_kernel(struct fit_args a)
 {
   const struct svi_lm_config cfg = a.cfg;
   const int lane = (int)(threadIdx.x % KERNELS_WARP);
   const int64_t stride = (int64_t)gridDim.x * blockDim.x / KERNELS_WARP;
-  for (int64_t i = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) / KERNELS_WARP;
-       i < a.n_slices; i += stride) {
+  for (int64_t i = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) / KERNELS_WARP; i < a.n_slices;
+       i += stride) {
     const int64_t lo = a.offset[i];
     const int n = (int)(a.offset[i + 1] - lo);
     const struct svi *warm = (a.warm != NULL && a.has_warm[i]) ? a.warm + i : NULL;
     struct svi_lm_result r;
-    svi_lm_fit(a.k + lo, a.w + lo, a.wt + lo, n, a.T_years[i], warm, &cfg, lane, KERNELS_WARP,
-               &r);
+    svi_lm_fit(a.k + lo, a.w + lo, a.wt + lo, n, a.T_years[i], warm, &cfg, lane, KERNELS_WARP, &r);
     if (lane == 0) {
       r.fit_time_us = 0.0;
       a.out[i] = r;
@@ -330,8 +339,8 @@ int kernels_open(struct kernels_ctx **out, int64_t max_slices, int64_t max_point
   if (rc != 0)
     goto fail;
   rc = ck(c,
-          cudaOccupancyMaxActiveBlocksPerMultiprocessor(&c->thread_blocks_per_sm,
-                                                        fit_thread_kernel, KERNELS_BLOCK, 0),
+          cudaOccupancyMaxActiveBlocksPerMultiprocessor(&c->thread_blocks_per_sm, fit_thread_kernel,
+                                                        KERNELS_BLOCK, 0),
           "cudaOccupancyMaxActiveBlocksPerMultiprocessor thread kernel");
   if (rc != 0)
     goto fail;

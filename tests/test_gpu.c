@@ -61,8 +61,7 @@ static void expect_gpu_matches_cpu(const char *mapping, const struct smiles *s, 
               "\n  %s: unwritten %lld, status %lld, w %lld (max %.3g at %lld), p %lld (max %.3g "
               "at %lld)\n",
               mapping, (long long)d.n_unwritten, (long long)d.n_status, (long long)d.n_w_bad,
-              d.max_dw, (long long)d.worst_w, (long long)d.n_p_bad, d.max_dp,
-              (long long)d.worst_p);
+              d.max_dw, (long long)d.worst_w, (long long)d.n_p_bad, d.max_dp, (long long)d.worst_p);
     CU_ASSERT_EQUAL(d.n_unwritten, 0);
     CU_ASSERT_EQUAL(d.n_status, 0);
     CU_ASSERT_EQUAL(d.n_w_bad, 0);

@@ -105,7 +105,8 @@ int main(void)
   ck(cudaMalloc(&d_a, big), "cudaMalloc a");
   ck(cudaMalloc(&d_b, big), "cudaMalloc b");
   ck(cudaMemset(d_a, 1, big), "cudaMemset a");
-  double d2d_tbps = 2.0 * big / (time_copy(d_b, d_a, big, cudaMemcpyDeviceToDevice, e0, e1) * 1e-3) / 1e12;
+  double d2d_tbps =
+      2.0 * big / (time_copy(d_b, d_a, big, cudaMemcpyDeviceToDevice, e0, e1) * 1e-3) / 1e12;
 
   /* Host link, pinned and pageable, and the host staging memcpy. */
   const size_t gib = (size_t)1 << 30;
@@ -119,7 +120,8 @@ int main(void)
   memset(h_pinned, 3, gib);
   double h2d = gib / (time_copy(d_a, h_pinned, gib, cudaMemcpyHostToDevice, e0, e1) * 1e-3) / 1e9;
   double d2h = gib / (time_copy(h_pinned, d_a, gib, cudaMemcpyDeviceToHost, e0, e1) * 1e-3) / 1e9;
-  double h2d_pg = gib / (time_copy(d_a, h_pageable, gib, cudaMemcpyHostToDevice, e0, e1) * 1e-3) / 1e9;
+  double h2d_pg =
+      gib / (time_copy(d_a, h_pageable, gib, cudaMemcpyHostToDevice, e0, e1) * 1e-3) / 1e9;
   float cpy[REPS];
   for (int r = 0; r < REPS; r++) {
     struct timespec t0, t1;

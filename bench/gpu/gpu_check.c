@@ -4,8 +4,9 @@
  * cases for machines that have both.
  *
  *   gpu_check check              GPU vs CPU, both mappings; exit 0 / 1
- *   gpu_check bench [--quick]    fits/s per mapping, M and batch size (JSON lines
- *                                on stdout, a table on stderr)
+ *   gpu_check bench [--quick] [M]  fits/s per mapping, M and batch size (JSON
+ *                                lines on stdout, a table on stderr); M: only
+ *                                that number of points per slice
  *   gpu_check live               the ~100-slice live universe: latency median, p99
  *
  * Exit 77 when no CUDA device is usable, like the GPU tests. */
@@ -93,8 +94,8 @@ static int check_set(struct kernels_ctx *c, const char *mapping, const char *wha
     const struct svi_lm_result *g = &gpu[d.worst_w], *r = &cpu[d.worst_w];
     printf("     worst slice %lld: gpu (%.10g %.10g %.10g %.10g %.10g) st %#x it %d\n"
            "                     cpu (%.10g %.10g %.10g %.10g %.10g) st %#x it %d\n",
-           (long long)d.worst_w, g->p.a, g->p.b, g->p.rho, g->p.m, g->p.sigma, g->status,
-           g->n_iter, r->p.a, r->p.b, r->p.rho, r->p.m, r->p.sigma, r->status, r->n_iter);
+           (long long)d.worst_w, g->p.a, g->p.b, g->p.rho, g->p.m, g->p.sigma, g->status, g->n_iter,
+           r->p.a, r->p.b, r->p.rho, r->p.m, r->p.sigma, r->status, r->n_iter);
   }
   free(gpu);
   free(cpu);
@@ -198,6 +199,13 @@ static double quantile(double *v, int n, double q)
   return v[i];
 }
 
+/* The build variant being timed (VOLSURF_BENCH_VARIANT; run.sh sets it). */
+static const char *variant(void)
+{
+  const char *v = getenv("VOLSURF_BENCH_VARIANT");
+  return v != NULL && *v != '\0' ? v : "base";
+}
+
 struct bench_case {
   const char *label;
   int64_t n;
@@ -251,25 +259,27 @@ static int time_case(struct kernels_ctx *c, const char *mapping, const struct be
   double t50 = quantile(tot, bc->reps, 0.5), t99 = quantile(tot, bc->reps, 0.99);
   double h50 = quantile(h2d, bc->reps, 0.5), d50 = quantile(d2h, bc->reps, 0.5);
   double mean_m = (double)s->n_points / (double)s->n_slices;
-  printf("{\"case\":\"%s\",\"mapping\":\"%s\",\"n_slices\":%lld,\"mean_points\":%.2f,"
+  printf("{\"variant\":\"%s\",\"case\":\"%s\",\"mapping\":\"%s\",\"n_slices\":%lld,\"mean_points\":"
+         "%.2f,"
          "\"warm\":%d,\"reps\":%d,\"kernel_ms_median\":%.6g,\"kernel_ms_p99\":%.6g,"
          "\"total_ms_median\":%.6g,\"total_ms_p99\":%.6g,\"h2d_ms_median\":%.6g,"
          "\"d2h_ms_median\":%.6g,\"kernel_fits_per_s\":%.6g,\"e2e_fits_per_s\":%.6g,"
          "\"mean_iter\":%.3f,\"converged_frac\":%.4f}\n",
-         bc->label, mapping, (long long)s->n_slices, mean_m, bc->with_warm, bc->reps, k50, k99,
-         t50, t99, h50, d50, (double)s->n_slices / (k50 * 1e-3),
+         variant(), bc->label, mapping, (long long)s->n_slices, mean_m, bc->with_warm, bc->reps,
+         k50, k99, t50, t99, h50, d50, (double)s->n_slices / (k50 * 1e-3),
          (double)s->n_slices / (t50 * 1e-3), iters, conv);
   fflush(stdout);
-  fprintf(stderr,
-          "%-6s %-6s %9lld %5.1f %4s | kernel %10.4f ms (p99 %10.4f) %9.3g fits/s | e2e %10.4f "
-          "ms (p99 %10.4f) %9.3g fits/s | h2d %8.4f d2h %8.4f | iter %5.2f\n",
-          bc->label, mapping, (long long)s->n_slices, mean_m, bc->with_warm ? "warm" : "cold",
-          k50, k99, (double)s->n_slices / (k50 * 1e-3), t50, t99,
-          (double)s->n_slices / (t50 * 1e-3), h50, d50, iters);
+  fprintf(
+      stderr,
+      "%-5s %-6s %-6s %9lld %5.1f %4s | kernel %10.4f ms (p99 %10.4f) %9.3g fits/s | e2e %10.4f "
+      "ms (p99 %10.4f) %9.3g fits/s | h2d %8.4f d2h %8.4f | iter %5.2f\n",
+      variant(), bc->label, mapping, (long long)s->n_slices, mean_m,
+      bc->with_warm ? "warm" : "cold", k50, k99, (double)s->n_slices / (k50 * 1e-3), t50, t99,
+      (double)s->n_slices / (t50 * 1e-3), h50, d50, iters);
 done:
   if (rc != 0)
-    fprintf(stderr, "%s %s n=%lld: kernels_fit %d %s\n", bc->label, mapping,
-            (long long)s->n_slices, rc, kernels_last_error(c));
+    fprintf(stderr, "%s %s n=%lld: kernels_fit %d %s\n", bc->label, mapping, (long long)s->n_slices,
+            rc, kernels_last_error(c));
   free(out);
   free(kern);
   free(tot);
@@ -325,7 +335,7 @@ done:
 
 /* Batch sizes 1e2..1e7 for M in {20, 50, 100}, capped at 5e8 points (12 GB
  * per copy of the data) so the whole sweep stays inside one 10-minute call. */
-static int run_bench(int quick)
+static int run_bench(int quick, int only_m)
 {
   static const int ms[3] = {20, 50, 100};
   struct bench_case cases[3 * 6 + 1];
@@ -333,7 +343,7 @@ static int run_bench(int quick)
   int64_t max_points = quick ? 50000000 : 500000000;
   for (int j = 0; j < 3; j++)
     for (int64_t size = 100; size <= 10000000; size *= 10) {
-      if (size * ms[j] > max_points)
+      if (size * ms[j] > max_points || (only_m > 0 && ms[j] != only_m))
         continue;
       cases[n].label = "grid";
       cases[n].n = size;
@@ -356,7 +366,13 @@ static int run_live(void)
 int main(int argc, char **argv)
 {
   const char *cmd = argc > 1 ? argv[1] : "check";
-  int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
+  int quick = 0, only_m = 0;
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--quick") == 0)
+      quick = 1;
+    else
+      only_m = atoi(argv[i]);
+  }
   if (kernels_device_count() == 0) {
     fprintf(stderr, "gpu_check: no CUDA device, skipped\n");
     return EXIT_SKIP;
@@ -364,9 +380,9 @@ int main(int argc, char **argv)
   if (strcmp(cmd, "check") == 0)
     return run_check();
   if (strcmp(cmd, "bench") == 0)
-    return run_bench(quick);
+    return run_bench(quick, only_m);
   if (strcmp(cmd, "live") == 0)
     return run_live();
-  fprintf(stderr, "usage: gpu_check check | bench [--quick] | live\n");
+  fprintf(stderr, "usage: gpu_check check | bench [--quick] [M] | live\n");
   return 2;
 }

@@ -22,13 +22,13 @@
 /* Kinds of slice: random, then the edge cases. */
 enum {
   SMILE_RANDOM = 0,
-  SMILE_FIVE_POINTS,  /* exactly SVI_LM_MIN_POINTS */
-  SMILE_RHO_HIGH,     /* rho = +0.97 */
-  SMILE_RHO_LOW,      /* rho = -0.97 */
-  SMILE_TINY_SIGMA,   /* sigma = 1e-3: nearly a kink */
-  SMILE_WIDE,         /* strikes over 6-8 standard deviations */
-  SMILE_TOO_FEW,      /* SVI_LM_MIN_POINTS - 1 points: not fitted */
-  SMILE_NONFINITE,    /* one w is NaN */
+  SMILE_FIVE_POINTS, /* exactly SVI_LM_MIN_POINTS */
+  SMILE_RHO_HIGH,    /* rho = +0.97 */
+  SMILE_RHO_LOW,     /* rho = -0.97 */
+  SMILE_TINY_SIGMA,  /* sigma = 1e-3: nearly a kink */
+  SMILE_WIDE,        /* strikes over 6-8 standard deviations */
+  SMILE_TOO_FEW,     /* SVI_LM_MIN_POINTS - 1 points: not fitted */
+  SMILE_NONFINITE,   /* one w is NaN */
   SMILE_N_KINDS
 };
 
@@ -226,14 +226,14 @@ static inline void smiles_fit_cpu(const struct smiles *s, const struct svi_lm_co
 #define SMILES_POISON 0xFF
 
 struct smiles_diff {
-  int64_t n;                 /* results compared */
-  int64_t n_unwritten;       /* GPU result still poisoned */
-  int64_t n_status;          /* status differs */
-  int64_t n_w_bad;           /* max |w_gpu - w_cpu| on the dense grid above tol_w */
-  int64_t n_p_bad;           /* a parameter differs by more than tol_p (1 + |p|) */
-  double max_dw, max_dp;     /* over fitted slices */
-  int64_t worst_w, worst_p;  /* slice of max_dw, max_dp (-1: none) */
-  int max_diter;             /* max |n_iter difference| */
+  int64_t n;                /* results compared */
+  int64_t n_unwritten;      /* GPU result still poisoned */
+  int64_t n_status;         /* status differs */
+  int64_t n_w_bad;          /* max |w_gpu - w_cpu| on the dense grid above tol_w */
+  int64_t n_p_bad;          /* a parameter differs by more than tol_p (1 + |p|) */
+  double max_dw, max_dp;    /* over fitted slices */
+  int64_t worst_w, worst_p; /* slice of max_dw, max_dp (-1: none) */
+  int max_diter;            /* max |n_iter difference| */
 };
 
 static inline int smiles_poisoned(const struct svi_lm_result *r)

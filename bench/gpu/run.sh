@@ -99,6 +99,21 @@ if [ "$stage" = all ] || [ "$stage" = bench ]; then
   [ "$stage" = all ] && quick=(--quick) # the full sweep needs its own call: run.sh bench
   staged 330 "$GC" bench "${quick[@]}" >>"$OUT/bench.jsonl" 2>>"$OUT/bench_table.txt"
   echo "bench exit: $?" >>"$OUT/bench_table.txt"
+  # Variant: __launch_bounds__(128, 3) caps registers at 168 (3 blocks per SM
+  # instead of 2, a little spilling; see ptxas.txt).  M = 50 only.
+  if [ "$(left)" -gt 150 ]; then
+    echo "[run.sh] variant KERNELS_MIN_BLOCKS=3 ($(left) s left)"
+    {
+      cmake -S . -B "$BUILD-mb3" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DVOLSURF_TESTS=OFF \
+        -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_CUDA_FLAGS=-DKERNELS_MIN_BLOCKS=3 &&
+        cmake --build "$BUILD-mb3" -j "$jobs" --target gpu_check
+    } >>"$OUT/build.log" 2>&1
+    export VOLSURF_BENCH_VARIANT=mb3
+    staged 60 "$BUILD-mb3/bench/gpu/gpu_check" live >>"$OUT/bench.jsonl" 2>>"$OUT/bench_table.txt"
+    staged 120 "$BUILD-mb3/bench/gpu/gpu_check" bench --quick 50 \
+      >>"$OUT/bench.jsonl" 2>>"$OUT/bench_table.txt"
+    unset VOLSURF_BENCH_VARIANT
+  fi
 fi
 
 if [ "$stage" = all ] || [ "$stage" = check ]; then
