@@ -117,9 +117,12 @@ if [ "$stage" = all ] || [ "$stage" = bench ]; then
 fi
 
 if [ "$stage" = all ] || [ "$stage" = check ]; then
-  if command -v compute-sanitizer >/dev/null; then
+  cs=$(command -v compute-sanitizer || true)
+  [ -z "$cs" ] && [ -x "$(dirname "$(command -v nvcc)")/compute-sanitizer" ] &&
+    cs="$(dirname "$(command -v nvcc)")/compute-sanitizer"
+  if [ -n "$cs" ]; then
     echo "[run.sh] compute-sanitizer memcheck ($(left) s left)"
-    staged 150 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 \
+    staged 150 "$cs" --tool memcheck --leak-check full --error-exitcode 9 \
       "$GC" check >"$OUT/memcheck.log" 2>&1
     echo "exit: $?" >>"$OUT/memcheck.log"
     tail -5 "$OUT/memcheck.log"
