@@ -470,9 +470,12 @@ int kernels_fit(struct kernels_ctx *c, const struct svi_lm_batch *b,
   if (c == NULL)
     return ERR_INPUT;
   if (c->broken) {
-    char prev[sizeof c->err];
-    snprintf(prev, sizeof prev, "%s", c->err);
-    snprintf(c->err, sizeof c->err, "GPU context unusable after: %.200s", prev);
+    static const char prefix[] = "GPU context unusable after: ";
+    if (strncmp(c->err, prefix, sizeof prefix - 1) != 0) {
+      char prev[sizeof c->err];
+      snprintf(prev, sizeof prev, "%s", c->err);
+      snprintf(c->err, sizeof c->err, "%s%.200s", prefix, prev);
+    }
     return ERR_DEVICE;
   }
   if (b == NULL || cfg == NULL || b->n_slices < 0 || (b->n_slices > 0 && out == NULL)) {

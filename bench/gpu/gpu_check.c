@@ -259,15 +259,15 @@ static int time_case(struct kernels_ctx *c, const char *mapping, const struct be
   double t50 = quantile(tot, bc->reps, 0.5), t99 = quantile(tot, bc->reps, 0.99);
   double h50 = quantile(h2d, bc->reps, 0.5), d50 = quantile(d2h, bc->reps, 0.5);
   double mean_m = (double)s->n_points / (double)s->n_slices;
-  printf("{\"variant\":\"%s\",\"case\":\"%s\",\"mapping\":\"%s\",\"n_slices\":%lld,\"mean_points\":"
-         "%.2f,"
-         "\"warm\":%d,\"reps\":%d,\"kernel_ms_median\":%.6g,\"kernel_ms_p99\":%.6g,"
+  printf("{\"variant\":\"%s\",\"case\":\"%s\",\"mapping\":\"%s\",\"kernel\":\"%s\","
+         "\"n_slices\":%lld,\"mean_points\":%.2f,\"warm\":%d,\"reps\":%d,\"kernel_ms_median\":%.6g,"
+         "\"kernel_ms_p99\":%.6g,"
          "\"total_ms_median\":%.6g,\"total_ms_p99\":%.6g,\"h2d_ms_median\":%.6g,"
          "\"d2h_ms_median\":%.6g,\"kernel_fits_per_s\":%.6g,\"e2e_fits_per_s\":%.6g,"
          "\"mean_iter\":%.3f,\"converged_frac\":%.4f}\n",
-         variant(), bc->label, mapping, (long long)s->n_slices, mean_m, bc->with_warm, bc->reps,
-         k50, k99, t50, t99, h50, d50, (double)s->n_slices / (k50 * 1e-3),
-         (double)s->n_slices / (t50 * 1e-3), iters, conv);
+         variant(), bc->label, mapping, kernels_mapping_name(c, s->n_slices),
+         (long long)s->n_slices, mean_m, bc->with_warm, bc->reps, k50, k99, t50, t99, h50, d50,
+         (double)s->n_slices / (k50 * 1e-3), (double)s->n_slices / (t50 * 1e-3), iters, conv);
   fflush(stdout);
   fprintf(
       stderr,
