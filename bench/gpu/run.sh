@@ -73,6 +73,19 @@ echo "build exit: $build_rc" >>"$OUT/build.log"
 grep -E "Compiling entry|registers|stack frame|spill" "$OUT/build.log" |
   sed -e 's/_Z17fit_thread_kernel8fit_args/fit_thread_kernel/' \
       -e 's/_Z15fit_warp_kernel8fit_args/fit_warp_kernel/' >"$OUT/ptxas.txt"
+# Instruction mix per kernel from the SASS (no device time): FP64 ops, the
+# sqrt/rcp seeds, shuffles, and local-memory traffic (LDL/STL = spills).
+if command -v cuobjdump >/dev/null && [ -x "$BUILD/bench/gpu/gpu_check" ]; then
+  {
+    echo "## SASS instruction counts (static) per kernel"
+    cuobjdump -sass "$BUILD/bench/gpu/gpu_check" |
+      awk '/Function :/ { f = $3 }
+           /(DFMA|DADD|DMUL|MUFU|SHFL|LDL|STL|LDG|STG|BRA)/ {
+             if (match($0, /(DFMA|DADD|DMUL|MUFU\.[A-Z0-9]+|SHFL\.[A-Z]+|LDL|STL|LDG|STG|BRA)/))
+               c[f " " substr($0, RSTART, RLENGTH)]++ }
+           END { for (k in c) print k, c[k] }' | sort
+  } >>"$OUT/ptxas.txt" 2>&1
+fi
 if [ $build_rc -ne 0 ] || [ ! -x "$BUILD/bench/gpu/gpu_check" ]; then
   echo "[run.sh] BUILD FAILED (exit $build_rc); last lines:"
   tail -40 "$OUT/build.log"
