@@ -132,7 +132,7 @@ struct svi_lm_batch {
  * the cap only bounds the work). */
 #define SVI_LM_MAX_START_GRID 16
 /* Evaluations of the compass refinement after the start grid. */
-#define SVI_LM_REFINE_EVALS 64
+#define SVI_LM_REFINE_EVALS 16
 /* Initial LM damping (relative to diag(J^T J)): a cold start is a grid
  * point, a warm start is usually within a Gauss-Newton step of the answer. */
 #define SVI_LM_LAMBDA0 1e-3
@@ -466,31 +466,83 @@ SVI_LM_HD double svi_lm_qe_solve(const struct svi_lm_qe *s, double sigma, double
   return svi_lm_qe_sse(s, a, d, c);
 }
 
-/* One quasi-explicit evaluation at (m, sigma): one pass of the 10 weighted
- * sums, the constrained 3x3 solve; writes (a, d, c), returns the SSE. */
-SVI_LM_HD double svi_lm_qe_eval(const double *k, const double *w, const double *wt, int n, double m,
-                                double sg, int lane, int n_lanes, double *abc)
+/* What one scan of the points gives: validity counts, the k range and the
+ * weighted moments that do not depend on (m, sigma), taken about k0 = k[0]
+ * (q = wt^2, d = k - k0): s0 = sum q, d1 = sum q d, d2 = sum q d^2,
+ * w0 = sum q w, wd = sum q w d, sww = sum q w^2. */
+struct svi_lm_scan {
+  double n_bad, n_pos, k_min, k_max;
+  double k0, s0, d1, d2, w0, wd, sww;
+};
+
+SVI_LM_HD void svi_lm_scan_points(const double *k, const double *w, const double *wt, int n,
+                                  int lane, int n_lanes, struct svi_lm_scan *sc)
 {
-  double v[10] = {0};
+  double v[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+  double lo[1] = {INFINITY}, hi[1] = {-INFINITY};
+  const double k0 = k[0];
+  for (int i = lane; i < n; i += n_lanes) {
+    if (!isfinite(k[i]) || !isfinite(w[i]) || !isfinite(wt[i]))
+      v[0] += 1.0;
+    if (wt[i] > 0.0)
+      v[1] += 1.0;
+    double q = wt[i] * wt[i], d = k[i] - k0, qw = q * w[i];
+    v[2] += q;
+    v[3] += q * d;
+    v[4] += q * d * d;
+    v[5] += qw;
+    v[6] += qw * d;
+    v[7] += qw * w[i];
+    lo[0] = fmin(lo[0], k[i]);
+    hi[0] = fmax(hi[0], k[i]);
+  }
+  svi_lm_allreduce_sum(v, 8, n_lanes);
+  svi_lm_allreduce_min(lo, 1, n_lanes);
+  svi_lm_allreduce_max(hi, 1, n_lanes);
+  sc->n_bad = v[0];
+  sc->n_pos = v[1];
+  sc->k_min = lo[0];
+  sc->k_max = hi[0];
+  sc->k0 = k0;
+  sc->s0 = v[2];
+  sc->d1 = v[3];
+  sc->d2 = v[4];
+  sc->w0 = v[5];
+  sc->wd = v[6];
+  sc->sww = v[7];
+}
+
+/* One quasi-explicit evaluation at (m, sigma): the sums without z follow
+ * from the scan's moments (y = (k - m)/sigma is affine in k; z^2 = y^2 + 1),
+ * so one pass accumulates only sum q z, sum q y z, sum q w z (one sqrt per
+ * point).  Then the constrained 3x3 solve; writes (a, d, c), returns the
+ * SSE. */
+SVI_LM_HD double svi_lm_qe_eval(const double *k, const double *w, const double *wt, int n,
+                                const struct svi_lm_scan *sc, double m, double sg, int lane,
+                                int n_lanes, double *abc)
+{
+  double v[3] = {0.0, 0.0, 0.0};
   double inv = 1.0 / sg;
   for (int i = lane; i < n; i += n_lanes) {
     double y = (k[i] - m) * inv;
-    double z = sqrt(y * y + 1.0);
-    double q = wt[i] * wt[i];
-    double qw = q * w[i];
-    v[0] += q;
-    v[1] += q * y;
-    v[2] += q * z;
-    v[3] += q * y * y;
-    v[4] += q * y * z;
-    v[5] += q * z * z;
-    v[6] += qw;
-    v[7] += qw * y;
-    v[8] += qw * z;
-    v[9] += qw * w[i];
+    double qz = wt[i] * wt[i] * sqrt(y * y + 1.0);
+    v[0] += qz;
+    v[1] += qz * y;
+    v[2] += qz * w[i];
   }
-  svi_lm_allreduce_sum(v, 10, n_lanes);
-  struct svi_lm_qe s = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
+  svi_lm_allreduce_sum(v, 3, n_lanes);
+  double mu = m - sc->k0;
+  struct svi_lm_qe s;
+  s.s1 = sc->s0;
+  s.sy = (sc->d1 - mu * sc->s0) * inv;
+  s.syy = (sc->d2 - 2.0 * mu * sc->d1 + mu * mu * sc->s0) * inv * inv;
+  s.sz = v[0];
+  s.syz = v[1];
+  s.szz = s.syy + sc->s0;
+  s.sw = sc->w0;
+  s.syw = (sc->wd - mu * sc->w0) * inv;
+  s.szw = v[2];
+  s.sww = sc->sww;
   return svi_lm_qe_solve(&s, sg, &abc[0], &abc[1], &abc[2]);
 }
 
@@ -503,10 +555,11 @@ struct svi_lm_qe_pt {
 /* The start grid (see the file comment); writes its best point and the
  * steps the refinement starts from. */
 SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double *wt, int n,
-                                 double k_min, double k_max, const struct svi_lm_config *c,
+                                 const struct svi_lm_scan *sc, const struct svi_lm_config *c,
                                  int lane, int n_lanes, struct svi_lm_qe_pt *best, double *dm,
                                  double *fs)
 {
+  const double k_min = sc->k_min, k_max = sc->k_max;
   int g = c->start_grid;
   if (g < 1)
     g = 1;
@@ -525,7 +578,7 @@ SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double 
     double m = g > 1 ? k_min + span * im / (g - 1) : 0.5 * (k_min + k_max);
     double sg = g > 1 ? s_lo : sqrt(s_lo * s_hi);
     for (int is = 0; is < g; is++, sg *= ratio) {
-      double e = svi_lm_qe_eval(k, w, wt, n, m, sg, lane, n_lanes, abc);
+      double e = svi_lm_qe_eval(k, w, wt, n, sc, m, sg, lane, n_lanes, abc);
       if (e < best->e) {
         best->e = e;
         best->m = m;
@@ -547,10 +600,11 @@ SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double 
  * problem has no a-b-sigma valley, which is where a full 5-parameter LM
  * from a coarse grid point crawls. */
 SVI_LM_HD void svi_lm_start_refine(const double *k, const double *w, const double *wt, int n,
-                                   double k_min, double k_max, const struct svi_lm_config *c,
+                                   const struct svi_lm_scan *sc, const struct svi_lm_config *c,
                                    int lane, int n_lanes, struct svi_lm_qe_pt *best, double dm,
                                    double fs)
 {
+  const double k_min = sc->k_min, k_max = sc->k_max;
   double span = k_max - k_min, abc[3];
   double m_lo = k_min - c->m_pad, m_hi = k_max + c->m_pad;
   for (int ev = 0; ev + 8 <= SVI_LM_REFINE_EVALS && dm > 1e-6 * (span + 1e-300);) {
@@ -562,7 +616,7 @@ SVI_LM_HD void svi_lm_start_refine(const double *k, const double *w, const doubl
       double m = fmin(fmax(best->m + um * dm, m_lo), m_hi);
       double sg = us > 0 ? best->s * fs : us < 0 ? best->s / fs : best->s;
       sg = fmin(fmax(sg, c->sigma_min), c->sigma_max);
-      double e = svi_lm_qe_eval(k, w, wt, n, m, sg, lane, n_lanes, abc);
+      double e = svi_lm_qe_eval(k, w, wt, n, sc, m, sg, lane, n_lanes, abc);
       ev++;
       if (e < cand.e) {
         cand.e = e;
@@ -624,32 +678,21 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
   }
 
   /* 1. Scan. */
-  double cnt[3] = {0.0, 0.0, 0.0}, kmin[1] = {INFINITY}, kmax[1] = {-INFINITY};
-  for (int i = lane; i < n; i += n_lanes) {
-    if (!isfinite(k[i]) || !isfinite(w[i]) || !isfinite(wt[i]))
-      cnt[0] += 1.0;
-    if (wt[i] > 0.0)
-      cnt[1] += 1.0;
-    cnt[2] += wt[i] * wt[i] * w[i] * w[i];
-    kmin[0] = fmin(kmin[0], k[i]);
-    kmax[0] = fmax(kmax[0], k[i]);
-  }
-  svi_lm_allreduce_sum(cnt, 3, n_lanes);
+  struct svi_lm_scan sc;
+  svi_lm_scan_points(k, w, wt, n, lane, n_lanes, &sc);
   /* SSE at the rounding floor of the data: an exact fit, stop. */
-  double sse_floor = 1e-26 * cnt[2];
-  svi_lm_allreduce_min(kmin, 1, n_lanes);
-  svi_lm_allreduce_max(kmax, 1, n_lanes);
-  if (cnt[0] > 0.0) {
+  double sse_floor = 1e-26 * sc.sww;
+  if (sc.n_bad > 0.0) {
     out->status = SVI_LM_NONFINITE;
     return;
   }
-  if (cnt[1] < SVI_LM_MIN_POINTS) {
+  if (sc.n_pos < SVI_LM_MIN_POINTS) {
     out->status = SVI_LM_TOO_FEW;
     return;
   }
   struct svi_lm_box bx;
-  bx.m_lo = kmin[0] - c->m_pad;
-  bx.m_hi = kmax[0] + c->m_pad;
+  bx.m_lo = sc.k_min - c->m_pad;
+  bx.m_hi = sc.k_max + c->m_pad;
   bx.s_lo = c->sigma_min;
   bx.s_hi = c->sigma_max;
 
@@ -657,7 +700,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
   double x[5], acc[SVI_LM_NACC], dm, fs;
   unsigned status = 0;
   struct svi_lm_qe_pt qe;
-  svi_lm_start_grid(k, w, wt, n, kmin[0], kmax[0], c, lane, n_lanes, &qe, &dm, &fs);
+  svi_lm_start_grid(k, w, wt, n, &sc, c, lane, n_lanes, &qe, &dm, &fs);
 
   /* 3. Warm start: kept unless the grid's best is clearly better; then the
    * refinement is skipped, which is most of the warm start's saving. */
@@ -676,7 +719,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
   if (use_warm) {
     status |= SVI_LM_WARM;
   } else {
-    svi_lm_start_refine(k, w, wt, n, kmin[0], kmax[0], c, lane, n_lanes, &qe, dm, fs);
+    svi_lm_start_refine(k, w, wt, n, &sc, c, lane, n_lanes, &qe, dm, fs);
     svi_lm_qe_to_x(&qe, x);
     svi_lm_project(x, &bx);
     svi_lm_pass(x, k, w, wt, n, lane, n_lanes, acc);
