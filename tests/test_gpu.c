@@ -66,6 +66,10 @@ static void expect_gpu_matches_cpu(const char *mapping, const struct smiles *s, 
     CU_ASSERT_EQUAL(d.n_status, 0);
     CU_ASSERT_EQUAL(d.n_w_bad, 0);
     CU_ASSERT_EQUAL(d.n_p_bad, 0);
+    /* The same batch again is bitwise the same (no race, no unwritten read). */
+    memset(cpu, SMILES_POISON, bytes);
+    CU_ASSERT_EQUAL(kernels_fit(c, &b, &cfg, cpu, NULL), 0);
+    CU_ASSERT_EQUAL(smiles_count_unequal(gpu, cpu, s->n_slices), 0);
   }
   kernels_close(c);
   free(gpu);

@@ -306,4 +306,19 @@ static inline void smiles_compare(const struct smiles *s, const struct svi_lm_re
   }
 }
 
+/* Number of results that differ bitwise between two runs (parameters,
+ * status, iterations, points, SSE; fit_time_us is ignored).  The GPU fit is
+ * deterministic, so anything but 0 is a race or a read of unwritten memory. */
+static inline int64_t smiles_count_unequal(const struct svi_lm_result *x,
+                                           const struct svi_lm_result *y, int64_t n)
+{
+  int64_t bad = 0;
+  for (int64_t i = 0; i < n; i++)
+    if (memcmp(&x[i].p, &y[i].p, sizeof x[i].p) != 0 || x[i].status != y[i].status ||
+        x[i].n_iter != y[i].n_iter || x[i].n_points != y[i].n_points ||
+        memcmp(&x[i].sse, &y[i].sse, sizeof x[i].sse) != 0)
+      bad++;
+  return bad;
+}
+
 #endif
