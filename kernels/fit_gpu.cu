@@ -432,6 +432,65 @@ static void stage_inputs(struct kernels_ctx *c, const struct svi_lm_batch *b, in
   }
 }
 
+/* Pointers into the pinned block for a batch laid out as 'l'. */
+static void stage_pointers(const struct kernels_ctx *c, const struct layout *l, int with_warm,
+                           struct kernels_stage *st)
+{
+  st->offset = (int64_t *)(c->h_in + l->offset);
+  st->T_years = (double *)(c->h_in + l->T_years);
+  st->warm = with_warm ? (struct svi *)(c->h_in + l->warm) : NULL;
+  st->has_warm = with_warm ? c->h_in + l->has_warm : NULL;
+  st->k = (double *)(c->h_in + l->k);
+  st->w = (double *)(c->h_in + l->w);
+  st->wt = (double *)(c->h_in + l->wt);
+}
+
+static int inside_staging(const struct kernels_ctx *c, const void *p)
+{
+  const unsigned char *q = (const unsigned char *)p;
+  return c->h_in != NULL && q >= c->h_in && q < c->h_in + c->in_cap;
+}
+
+/* 1: the batch already is the staging laid out as 'l' (kernels_stage), so
+ * nothing needs copying; 0: it lies elsewhere and is copied; -1: it points
+ * into the staging but not where 'l' puts it (a copy would overlap). */
+static int batch_is_staged(const struct kernels_ctx *c, const struct svi_lm_batch *b,
+                           const struct layout *l)
+{
+  struct kernels_stage st;
+  stage_pointers(c, l, b->warm != NULL, &st);
+  int exact = l->total <= c->in_cap && b->offset == st.offset && b->T_years == st.T_years &&
+              b->k == st.k && b->w == st.w && b->wt == st.wt && b->offset[0] == 0 &&
+              (b->warm == NULL || (b->warm == st.warm && b->has_warm == st.has_warm));
+  if (exact)
+    return 1;
+  if (inside_staging(c, b->offset) || inside_staging(c, b->T_years) || inside_staging(c, b->k) ||
+      inside_staging(c, b->w) || inside_staging(c, b->wt) || inside_staging(c, b->warm) ||
+      inside_staging(c, b->has_warm))
+    return -1;
+  return 0;
+}
+
+int kernels_stage(struct kernels_ctx *c, int64_t n_slices, int64_t n_points, int with_warm,
+                  struct kernels_stage *out)
+{
+  struct layout l;
+  if (c == NULL || out == NULL)
+    return ERR_INPUT;
+  if (c->broken)
+    return ERR_DEVICE;
+  if (n_slices < 0 || n_points < 0) {
+    set_err(c, "kernels_stage: negative size");
+    return ERR_INPUT;
+  }
+  layout_of(n_slices, n_points, with_warm != 0, &l);
+  int rc = grow_inputs(c, l.total);
+  if (rc != 0)
+    return rc;
+  stage_pointers(c, &l, with_warm != 0, out);
+  return 0;
+}
+
 static int launch(struct kernels_ctx *c, const struct fit_args *a)
 {
   const int64_t n = a->n_slices;
@@ -463,7 +522,7 @@ int kernels_fit(struct kernels_ctx *c, const struct svi_lm_batch *b,
   struct layout l;
   struct fit_args a;
   float h2d_ms = 0.0f, kernel_ms = 0.0f, d2h_ms = 0.0f;
-  int rc;
+  int rc, staged;
 
   if (t != NULL)
     memset(t, 0, sizeof *t);
@@ -495,13 +554,21 @@ int kernels_fit(struct kernels_ctx *c, const struct svi_lm_batch *b,
   if (rc != 0)
     return rc;
   layout_of(n, n_points, b->warm != NULL, &l);
+  /* Checked before any growth: growing would move a staged batch. */
+  staged = batch_is_staged(c, b, &l);
+  if (staged < 0) {
+    set_err(c, "kernels_fit: batch points into the staging buffer, but not where kernels_stage "
+               "put it for this size");
+    return ERR_INPUT;
+  }
   rc = grow_inputs(c, l.total);
   if (rc != 0)
     return rc;
   rc = grow_outputs(c, n);
   if (rc != 0)
     return rc;
-  stage_inputs(c, b, n_points, &l);
+  if (!staged)
+    stage_inputs(c, b, n_points, &l);
 
   a.n_slices = n;
   a.offset = (const int64_t *)(c->d_in + l.offset);

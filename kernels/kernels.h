@@ -43,17 +43,38 @@ int kernels_open(struct kernels_ctx **out, int64_t max_slices, int64_t max_point
 
 /* Fits every slice of 'b' on the device; writes b->n_slices results to
  * 'out' and, when 't' is not NULL, the timings.  Borrows everything; the
- * caller's arrays are copied into pinned staging, so they may be reused as
- * soon as this returns.  b->has_warm may be NULL when b->warm is not: every
+ * caller's arrays are copied into pinned staging (unless they are the
+ * staging, see kernels_stage), so they may be reused as soon as this
+ * returns.  b->has_warm may be NULL when b->warm is not: every
  * warm[i] is then used.  An empty batch returns 0 at once.  Synchronous: the
  * results are in 'out' on return.  fit_time_us = batch kernel time / n.
  * Returns 0, ERR_INPUT (NULL arguments, decreasing offsets, a slice of more
- * than INT_MAX points), or ERR_DEVICE / ERR_NOMEM with the reason in
+ * than INT_MAX points, arrays inside the staging but not where kernels_stage
+ * put them), or ERR_DEVICE / ERR_NOMEM with the reason in
  * kernels_last_error(); the context stays usable after ERR_INPUT and
  * ERR_NOMEM only (after ERR_DEVICE every call returns ERR_DEVICE). */
 int kernels_fit(struct kernels_ctx *c, const struct svi_lm_batch *b,
                 const struct svi_lm_config *cfg, struct svi_lm_result *out,
                 struct kernels_timing *t);
+
+/* Pinned staging that a caller may fill in place, so that kernels_fit sends
+ * it without copying it first: the host copy into pinned memory is what
+ * bounds end-to-end throughput (bench/gpu/README.md).  Grows the context's
+ * buffers for a batch of n_slices / n_points (warm starts included when
+ * with_warm) and points 'out' into them; the pointers stay valid until the
+ * next kernels_stage, a kernels_fit that must grow the buffers, or
+ * kernels_close.  A batch whose arrays are exactly these pointers, with
+ * offset[0] == 0 (and has_warm set when warm is), is sent as is.  Returns 0,
+ * ERR_INPUT, ERR_NOMEM, ERR_DEVICE, or ERR_NODEV without CUDA. */
+struct kernels_stage {
+  int64_t *offset; /* n_slices + 1 */
+  double *T_years;
+  struct svi *warm;        /* NULL unless with_warm */
+  unsigned char *has_warm; /* NULL unless with_warm */
+  double *k, *w, *wt;      /* n_points each */
+};
+int kernels_stage(struct kernels_ctx *c, int64_t n_slices, int64_t n_points, int with_warm,
+                  struct kernels_stage *out);
 
 /* The message of the last failure on this context ("" when none). */
 const char *kernels_last_error(const struct kernels_ctx *c);

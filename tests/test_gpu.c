@@ -186,6 +186,36 @@ static void batch_with_offsets_not_starting_at_zero_is_fitted(void)
   smiles_free(&s);
 }
 
+/* A batch built in place in the pinned staging (kernels_stage) is sent
+ * without a copy and gives bitwise the results of the same batch copied in;
+ * a batch pointing into the staging elsewhere is refused. */
+static void batch_built_in_the_staging_fits_like_a_copied_one(void)
+{
+  struct smiles s;
+  struct svi_lm_config cfg;
+  struct kernels_stage st;
+  fit_config_default(&cfg);
+  CU_ASSERT_EQUAL_FATAL(smiles_make(&s, 300, SMILE_RANDOM, 0, 21), 0);
+  struct svi_lm_result *copied = malloc(300 * sizeof *copied);
+  struct svi_lm_result *in_place = malloc(300 * sizeof *in_place);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(copied);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(in_place);
+  struct kernels_ctx *c = open_with("warp", 4, 64);
+  struct svi_lm_batch b = smiles_batch(&s, 1);
+  CU_ASSERT_EQUAL(kernels_fit(c, &b, &cfg, copied, NULL), 0);
+  CU_ASSERT_EQUAL_FATAL(kernels_stage(c, s.n_slices, s.n_points, 1, &st), 0);
+  b = smiles_fill_stage(&s, &st);
+  memset(in_place, SMILES_POISON, 300 * sizeof *in_place);
+  CU_ASSERT_EQUAL(kernels_fit(c, &b, &cfg, in_place, NULL), 0);
+  CU_ASSERT_EQUAL(smiles_count_unequal(copied, in_place, s.n_slices), 0);
+  b.wt = st.wt + 1;
+  CU_ASSERT_EQUAL(kernels_fit(c, &b, &cfg, in_place, NULL), ERR_INPUT);
+  kernels_close(c);
+  free(copied);
+  free(in_place);
+  smiles_free(&s);
+}
+
 static void empty_batch_returns_at_once(void)
 {
   struct svi_lm_config cfg;
@@ -282,6 +312,7 @@ int main(void)
       TEST_CASE(thread_fit_matches_cpu_on_edge_smiles),
       TEST_CASE(batch_larger_than_the_allocation_grows_and_then_smaller_batch_reuses),
       TEST_CASE(batch_with_offsets_not_starting_at_zero_is_fitted),
+      TEST_CASE(batch_built_in_the_staging_fits_like_a_copied_one),
       TEST_CASE(empty_batch_returns_at_once),
       TEST_CASE(decreasing_offsets_are_refused_and_the_context_stays_usable),
       TEST_CASE(impossible_allocation_reports_nomem_with_a_reason),

@@ -155,6 +155,39 @@ static int check_contract(struct kernels_ctx *c, const char *mapping)
   return fails;
 }
 
+/* A batch built in place in the staging (kernels_stage) gives bitwise the
+ * results of the same batch copied in; a batch half inside is refused. */
+static int check_staged(struct kernels_ctx *c, const char *mapping, const struct smiles *s)
+{
+  struct svi_lm_config cfg;
+  struct kernels_stage st;
+  size_t bytes = (size_t)s->n_slices * sizeof(struct svi_lm_result);
+  struct svi_lm_result *copied = malloc(bytes), *in_place = malloc(bytes);
+  struct svi_lm_batch b = smiles_batch(s, 1);
+  int fails = 0;
+  fit_config_default(&cfg);
+  if (!copied || !in_place || kernels_fit(c, &b, &cfg, copied, NULL) != 0 ||
+      kernels_stage(c, s->n_slices, s->n_points, 1, &st) != 0) {
+    printf("FAIL %-6s staged: setup: %s\n", mapping, kernels_last_error(c));
+    free(copied);
+    free(in_place);
+    return 1;
+  }
+  b = smiles_fill_stage(s, &st);
+  memset(in_place, SMILES_POISON, bytes);
+  int rc = kernels_fit(c, &b, &cfg, in_place, NULL);
+  int64_t unequal = rc == 0 ? smiles_count_unequal(copied, in_place, s->n_slices) : -1;
+  fails += rc != 0 || unequal != 0;
+  b.k = st.k + 1; /* inside the staging, not where kernels_stage put it */
+  rc = kernels_fit(c, &b, &cfg, in_place, NULL);
+  fails += rc != ERR_INPUT;
+  printf("%s %-6s staged in place: unequal=%lld, misplaced batch -> %d\n", fails ? "FAIL" : "ok  ",
+         mapping, (long long)unequal, rc);
+  free(copied);
+  free(in_place);
+  return fails;
+}
+
 static int run_check(void)
 {
   struct smiles rnd, edge;
@@ -180,6 +213,7 @@ static int run_check(void)
     fails += check_set(c, mappings[m], "edge cold (w only)", &edge, 0, 0.0);
     fails += check_set(c, mappings[m], "edge warm (w only)", &edge, 1, 0.0);
     fails += check_contract(c, mappings[m]);
+    fails += check_staged(c, mappings[m], &rnd);
     /* The context still works after the refused batch. */
     fails += check_set(c, mappings[m], "random after error", &rnd, 0, CHECK_TOL_P);
     kernels_close(c);
@@ -228,10 +262,11 @@ struct bench_case {
 /* Times one case on one context; prints a JSON line to stdout and a table
  * row to stderr.  Returns 0 or the kernels_fit error. */
 static int time_case(struct kernels_ctx *c, const char *mapping, const struct bench_case *bc,
-                     const struct smiles *s)
+                     const struct smiles *s, int staged)
 {
   struct svi_lm_config cfg;
   struct svi_lm_batch b = smiles_batch(s, bc->with_warm);
+  struct kernels_stage st;
   struct kernels_timing t;
   struct svi_lm_result *out = malloc((size_t)s->n_slices * sizeof *out);
   double *kern = malloc((size_t)bc->reps * sizeof(double));
@@ -245,6 +280,18 @@ static int time_case(struct kernels_ctx *c, const char *mapping, const struct be
     goto done;
   }
   fit_config_default(&cfg);
+  if (staged) {
+    /* The caller builds its batch in the pinned staging (not timed: that
+     * is the caller's batch building, which happens either way). */
+    rc = kernels_stage(c, s->n_slices, s->n_points, 1, &st);
+    if (rc != 0)
+      goto done;
+    b = smiles_fill_stage(s, &st);
+    if (!bc->with_warm) {
+      b.warm = NULL;
+      b.has_warm = NULL;
+    }
+  }
   for (int w = 0; w < 2; w++) { /* warm-up: buffer growth, module load */
     rc = kernels_fit(c, &b, &cfg, out, &t);
     if (rc != 0)
@@ -271,22 +318,23 @@ static int time_case(struct kernels_ctx *c, const char *mapping, const struct be
   double h50 = quantile(h2d, bc->reps, 0.5), d50 = quantile(d2h, bc->reps, 0.5);
   double mean_m = (double)s->n_points / (double)s->n_slices;
   printf("{\"variant\":\"%s\",\"case\":\"%s\",\"mapping\":\"%s\",\"kernel\":\"%s\","
-         "\"n_slices\":%lld,\"mean_points\":%.2f,\"warm\":%d,\"reps\":%d,\"kernel_ms_median\":%.6g,"
+         "\"staged\":%d,\"n_slices\":%lld,\"mean_points\":%.2f,\"warm\":%d,\"reps\":%d,\"kernel_ms_"
+         "median\":%.6g,"
          "\"kernel_ms_p99\":%.6g,"
          "\"total_ms_median\":%.6g,\"total_ms_p99\":%.6g,\"h2d_ms_median\":%.6g,"
          "\"d2h_ms_median\":%.6g,\"kernel_fits_per_s\":%.6g,\"e2e_fits_per_s\":%.6g,"
          "\"mean_iter\":%.3f,\"converged_frac\":%.4f}\n",
-         variant(), bc->label, mapping, kernels_mapping_name(c, s->n_slices),
+         variant(), bc->label, mapping, kernels_mapping_name(c, s->n_slices), staged,
          (long long)s->n_slices, mean_m, bc->with_warm, bc->reps, k50, k99, t50, t99, h50, d50,
          (double)s->n_slices / (k50 * 1e-3), (double)s->n_slices / (t50 * 1e-3), iters, conv);
   fflush(stdout);
-  fprintf(
-      stderr,
-      "%-5s %-6s %-6s %9lld %5.1f %4s | kernel %10.4f ms (p99 %10.4f) %9.3g fits/s | e2e %10.4f "
-      "ms (p99 %10.4f) %9.3g fits/s | h2d %8.4f d2h %8.4f | iter %5.2f\n",
-      variant(), bc->label, mapping, (long long)s->n_slices, mean_m,
-      bc->with_warm ? "warm" : "cold", k50, k99, (double)s->n_slices / (k50 * 1e-3), t50, t99,
-      (double)s->n_slices / (t50 * 1e-3), h50, d50, iters);
+  fprintf(stderr,
+          "%-5s %-6s %-6s %-6s %9lld %5.1f %4s | kernel %10.4f ms (p99 %10.4f) %9.3g fits/s | e2e "
+          "%10.4f "
+          "ms (p99 %10.4f) %9.3g fits/s | h2d %8.4f d2h %8.4f | iter %5.2f\n",
+          variant(), bc->label, mapping, staged ? "staged" : "copied", (long long)s->n_slices,
+          mean_m, bc->with_warm ? "warm" : "cold", k50, k99, (double)s->n_slices / (k50 * 1e-3),
+          t50, t99, (double)s->n_slices / (t50 * 1e-3), h50, d50, iters);
 done:
   if (rc != 0)
     fprintf(stderr, "%s %s n=%lld: kernels_fit %d %s\n", bc->label, mapping, (long long)s->n_slices,
@@ -327,13 +375,15 @@ static int run_cases(const struct bench_case *cases, int n_cases)
               (long long)cases[i].n, cases[i].m_points);
       continue;
     }
-    for (int m = 0; m < 2; m++) {
-      rc = time_case(ctx[m], mappings[m], &cases[i], &s);
-      if (rc == ERR_NOMEM) /* too big for this device: note and go on */
-        rc = 0;
-      if (rc != 0)
-        break;
-    }
+    /* Copied in (the default path) always; built in place in the staging
+     * for the live case and from 1e5 slices, where end to end matters. */
+    int staged_too = cases[i].n >= 100000 || strcmp(cases[i].label, "live") == 0;
+    for (int m = 0; m < 2 && rc == 0; m++)
+      for (int staged = 0; staged <= staged_too && rc == 0; staged++) {
+        rc = time_case(ctx[m], mappings[m], &cases[i], &s, staged);
+        if (rc == ERR_NOMEM) /* too big for this device: note and go on */
+          rc = 0;
+      }
     smiles_free(&s);
     if (rc != 0)
       break;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels.h"
 #include "svi_lm.h"
 
 /* Kinds of slice: random, then the edge cases. */
@@ -207,6 +208,31 @@ static inline struct svi_lm_batch smiles_batch(const struct smiles *s, int with_
   b.T_years = s->T_years;
   b.warm = with_warm ? s->warm : NULL;
   b.has_warm = with_warm ? s->has_warm : NULL;
+  return b;
+}
+
+/* Copies 's' into staging from kernels_stage (n_slices, n_points, with
+ * warm starts) and returns the batch that points at it. */
+static inline struct svi_lm_batch smiles_fill_stage(const struct smiles *s,
+                                                    const struct kernels_stage *st)
+{
+  struct svi_lm_batch b;
+  size_t np = (size_t)s->n_points, n = (size_t)s->n_slices;
+  memcpy(st->offset, s->offset, (n + 1) * sizeof *s->offset);
+  memcpy(st->T_years, s->T_years, n * sizeof(double));
+  memcpy(st->warm, s->warm, n * sizeof(struct svi));
+  memcpy(st->has_warm, s->has_warm, n);
+  memcpy(st->k, s->k, np * sizeof(double));
+  memcpy(st->w, s->w, np * sizeof(double));
+  memcpy(st->wt, s->wt, np * sizeof(double));
+  b.n_slices = s->n_slices;
+  b.offset = st->offset;
+  b.T_years = st->T_years;
+  b.warm = st->warm;
+  b.has_warm = st->has_warm;
+  b.k = st->k;
+  b.w = st->w;
+  b.wt = st->wt;
   return b;
 }
 
