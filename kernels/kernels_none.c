@@ -35,10 +35,28 @@ int kernels_fit(struct kernels_ctx *c, const struct svi_lm_batch *b,
   return ERR_NODEV;
 }
 
+int kernels_stage(struct kernels_ctx *c, int64_t n_slices, int64_t n_points, int with_warm,
+                  struct kernels_stage *out)
+{
+  (void)c;
+  (void)n_slices;
+  (void)n_points;
+  (void)with_warm;
+  (void)out;
+  return ERR_NODEV;
+}
+
 const char *kernels_last_error(const struct kernels_ctx *c)
 {
   (void)c;
   return "volsurf was built without CUDA";
+}
+
+const char *kernels_mapping_name(const struct kernels_ctx *c, int64_t n_slices)
+{
+  (void)c;
+  (void)n_slices;
+  return "none";
 }
 
 void kernels_close(struct kernels_ctx *c)

@@ -14,39 +14,50 @@
  * [k_min - m_pad, k_max + m_pad].  See docs/calibration.md for the weights.
  *
  * Algorithm (docs/calibration.md has the reasoning):
- *  1. Scan: k_min/k_max, count of non-finite values and of points with a
- *     positive weight.  Non-finite data -> SVI_LM_NONFINITE, fewer than
- *     SVI_LM_MIN_POINTS weighted points -> SVI_LM_TOO_FEW; p is NaN then.
- *  2. Start (quasi-explicit, Zeliade 2009): on a start_grid x start_grid grid
- *     of (m, sigma) -- m evenly over [k_min, k_max], sigma log-spaced over
- *     [span/50, span], span = k_max - k_min, clamped to [sigma_min,
- *     sigma_max] -- w = a + d y + c sqrt(y^2+1), y = (k-m)/sigma, is linear in
- *     (a, d, c): one pass of 10 weighted sums and a 3x3 solve with
- *     0 <= c, |d| <= c (interior solution, else the best of the faces d = c,
- *     d = -c, c = d = 0), then Lee clamp (c + |d| <= 2 sigma, scaling c and
- *     d and refitting a).  The lowest SSE wins (first on ties).
+ *  1. Scan (one pass): k_min/k_max, non-finite values, points with a
+ *     positive weight, and the (m, sigma)-free weighted moments.  Non-finite
+ *     data -> SVI_LM_NONFINITE, fewer than SVI_LM_MIN_POINTS points (or
+ *     weighted points) -> SVI_LM_TOO_FEW; p is NaN then.
+ *  2. Start (quasi-explicit, Zeliade 2009): for fixed (m, sigma),
+ *     w = a + d y + c sqrt(y^2+1), y = (k-m)/sigma, is linear in (a, d, c):
+ *     one pass of three sums (the others follow from the scan's moments)
+ *     and a 3x3 solve with 0 <= c, |d| <= c (interior solution, else the
+ *     best of the faces d = c, d = -c, c = d = 0), then Lee clamp
+ *     (c + |d| <= 2 sigma, scaling c and d and refitting a).  Searched on a
+ *     start_grid x start_grid grid -- m evenly over [k_min, k_max], sigma
+ *     log-spaced over [span/50, span], span = k_max - k_min, clamped to
+ *     [sigma_min, sigma_max] -- then refined by a compass search on the
+ *     reduced objective SSE(m, sigma) (8 neighbours, steps halved when none
+ *     improves, SVI_LM_REFINE_EVALS evaluations).  Lowest SSE wins, first
+ *     on ties.
  *  3. Warm start: a valid 'warm' (finite, b >= 0, |rho| < 1, sigma > 0) is
  *     projected and its exact SSE computed; the fit starts from it (status
- *     SVI_LM_WARM) unless the quasi-explicit start has less than
- *     SVI_LM_WARM_MARGIN times its SSE -- the market moved enough that the
- *     old shape is no longer the better basin.
+ *     SVI_LM_WARM, lambda0 SVI_LM_LAMBDA0_WARM, refinement skipped) unless
+ *     the start grid's best has less than SVI_LM_WARM_MARGIN times its SSE:
+ *     then the market moved enough that the old shape is not the better
+ *     basin, and the cold path runs.
  *  4. LM with projection: r_i = wt_i (w(k_i;p) - w_i), analytic Jacobian;
  *     one fused pass per trial point gives SSE, J^T J and J^T r (one sqrt
- *     and one division per point).  Step: (J^T J + lambda D) dp = -J^T r,
- *     D = diag(J^T J) floored at 1e-12 max diag, solved by a guarded 5x5
- *     Cholesky; parameters sitting on a bound with the gradient pushing out
- *     are frozen for that step (their row is the identity).  The trial point
- *     is projected onto the constraints (b >= 0, rho, sigma, m clamps, then
- *     Lee on b, then a >= -b sigma sqrt(1-rho^2)) and accepted iff its SSE
- *     is strictly lower.  lambda starts at 1e-3, x0.1 on accept (floor
- *     1e-12), x10 on reject or a failed factorisation.
- *  5. Stop (SVI_LM_CONVERGED) after an accepted step whose relative SSE
- *     decrease is below tol_rel_sse or whose step satisfies
- *     |dp| <= tol_step (|p| + tol_step); or when SSE is exactly 0, or the
- *     free gradient is exactly 0; or when lambda passes 1e16 (no descent
- *     exists at working precision: a stationary point of the constrained
- *     problem).  Otherwise SVI_LM_MAX_ITER after max_iter iterations (each
- *     trial counts one).  SVI_LM_BOUND when a constraint is active at p.
+ *     and one division per point).  Step: (J^T J + lambda D) v = -J^T r,
+ *     D = diag(J^T J) floored at 1e-12 max diag, guarded 5x5 Cholesky in
+ *     registers; parameters on a bound with the gradient pushing out are
+ *     frozen for that step (their row is the identity).  Geodesic
+ *     acceleration (Transtrum & Sethna 2012) from the analytic second
+ *     directional derivative (one more pass): step v + a/2 while
+ *     2|a|/|v| <= SVI_LM_ACCEL_ALPHA, else v.  The trial point is projected
+ *     onto the constraints (b >= 0, rho, sigma, m clamps, then Lee on b,
+ *     then a >= -b sigma sqrt(1-rho^2)) and accepted iff its SSE is strictly
+ *     lower.  lambda: Nielsen's update (x max(1/3, 1-(2g-1)^3) on accept,
+ *     g the gain ratio; x nu, nu doubling, on reject or a failed
+ *     factorisation).
+ *  5. Stop (SVI_LM_CONVERGED): the linear model predicts a relative SSE
+ *     decrease below tol_rel_sse with lambda < 1 (no trial pass spent); an
+ *     accepted step whose relative SSE decrease is below tol_rel_sse or
+ *     whose step is below tol_step (|p| + tol_step); SSE at the rounding
+ *     floor of the data (1e-26 sum (wt w)^2); free gradient exactly 0;
+ *     lambda above 1e16 (no descent at working precision).  Otherwise
+ *     SVI_LM_MAX_ITER after max_iter trial iterations.  SVI_LM_BOUND when a
+ *     constraint is active at p.
  *
  * Lanes: every per-point loop runs i = lane, lane + n_lanes, ...; every sum,
  * min and max goes through svi_lm_allreduce_*, so all control decisions use
@@ -132,7 +143,7 @@ struct svi_lm_batch {
  * the cap only bounds the work). */
 #define SVI_LM_MAX_START_GRID 16
 /* Evaluations of the compass refinement after the start grid. */
-#define SVI_LM_REFINE_EVALS 64
+#define SVI_LM_REFINE_EVALS 16
 /* Initial LM damping (relative to diag(J^T J)): a cold start is a grid
  * point, a warm start is usually within a Gauss-Newton step of the answer. */
 #define SVI_LM_LAMBDA0 1e-3
@@ -466,31 +477,83 @@ SVI_LM_HD double svi_lm_qe_solve(const struct svi_lm_qe *s, double sigma, double
   return svi_lm_qe_sse(s, a, d, c);
 }
 
-/* One quasi-explicit evaluation at (m, sigma): one pass of the 10 weighted
- * sums, the constrained 3x3 solve; writes (a, d, c), returns the SSE. */
-SVI_LM_HD double svi_lm_qe_eval(const double *k, const double *w, const double *wt, int n, double m,
-                                double sg, int lane, int n_lanes, double *abc)
+/* What one scan of the points gives: validity counts, the k range and the
+ * weighted moments that do not depend on (m, sigma), taken about k0 = k[0]
+ * (q = wt^2, d = k - k0): s0 = sum q, d1 = sum q d, d2 = sum q d^2,
+ * w0 = sum q w, wd = sum q w d, sww = sum q w^2. */
+struct svi_lm_scan {
+  double n_bad, n_pos, k_min, k_max;
+  double k0, s0, d1, d2, w0, wd, sww;
+};
+
+SVI_LM_HD void svi_lm_scan_points(const double *k, const double *w, const double *wt, int n,
+                                  int lane, int n_lanes, struct svi_lm_scan *sc)
 {
-  double v[10] = {0};
+  double v[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+  double lo[1] = {INFINITY}, hi[1] = {-INFINITY};
+  const double k0 = k[0];
+  for (int i = lane; i < n; i += n_lanes) {
+    if (!isfinite(k[i]) || !isfinite(w[i]) || !isfinite(wt[i]))
+      v[0] += 1.0;
+    if (wt[i] > 0.0)
+      v[1] += 1.0;
+    double q = wt[i] * wt[i], d = k[i] - k0, qw = q * w[i];
+    v[2] += q;
+    v[3] += q * d;
+    v[4] += q * d * d;
+    v[5] += qw;
+    v[6] += qw * d;
+    v[7] += qw * w[i];
+    lo[0] = fmin(lo[0], k[i]);
+    hi[0] = fmax(hi[0], k[i]);
+  }
+  svi_lm_allreduce_sum(v, 8, n_lanes);
+  svi_lm_allreduce_min(lo, 1, n_lanes);
+  svi_lm_allreduce_max(hi, 1, n_lanes);
+  sc->n_bad = v[0];
+  sc->n_pos = v[1];
+  sc->k_min = lo[0];
+  sc->k_max = hi[0];
+  sc->k0 = k0;
+  sc->s0 = v[2];
+  sc->d1 = v[3];
+  sc->d2 = v[4];
+  sc->w0 = v[5];
+  sc->wd = v[6];
+  sc->sww = v[7];
+}
+
+/* One quasi-explicit evaluation at (m, sigma): the sums without z follow
+ * from the scan's moments (y = (k - m)/sigma is affine in k; z^2 = y^2 + 1),
+ * so one pass accumulates only sum q z, sum q y z, sum q w z (one sqrt per
+ * point).  Then the constrained 3x3 solve; writes (a, d, c), returns the
+ * SSE. */
+SVI_LM_HD double svi_lm_qe_eval(const double *k, const double *w, const double *wt, int n,
+                                const struct svi_lm_scan *sc, double m, double sg, int lane,
+                                int n_lanes, double *abc)
+{
+  double v[3] = {0.0, 0.0, 0.0};
   double inv = 1.0 / sg;
   for (int i = lane; i < n; i += n_lanes) {
     double y = (k[i] - m) * inv;
-    double z = sqrt(y * y + 1.0);
-    double q = wt[i] * wt[i];
-    double qw = q * w[i];
-    v[0] += q;
-    v[1] += q * y;
-    v[2] += q * z;
-    v[3] += q * y * y;
-    v[4] += q * y * z;
-    v[5] += q * z * z;
-    v[6] += qw;
-    v[7] += qw * y;
-    v[8] += qw * z;
-    v[9] += qw * w[i];
+    double qz = wt[i] * wt[i] * sqrt(y * y + 1.0);
+    v[0] += qz;
+    v[1] += qz * y;
+    v[2] += qz * w[i];
   }
-  svi_lm_allreduce_sum(v, 10, n_lanes);
-  struct svi_lm_qe s = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
+  svi_lm_allreduce_sum(v, 3, n_lanes);
+  double mu = m - sc->k0;
+  struct svi_lm_qe s;
+  s.s1 = sc->s0;
+  s.sy = (sc->d1 - mu * sc->s0) * inv;
+  s.syy = (sc->d2 - 2.0 * mu * sc->d1 + mu * mu * sc->s0) * inv * inv;
+  s.sz = v[0];
+  s.syz = v[1];
+  s.szz = s.syy + sc->s0;
+  s.sw = sc->w0;
+  s.syw = (sc->wd - mu * sc->w0) * inv;
+  s.szw = v[2];
+  s.sww = sc->sww;
   return svi_lm_qe_solve(&s, sg, &abc[0], &abc[1], &abc[2]);
 }
 
@@ -503,10 +566,11 @@ struct svi_lm_qe_pt {
 /* The start grid (see the file comment); writes its best point and the
  * steps the refinement starts from. */
 SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double *wt, int n,
-                                 double k_min, double k_max, const struct svi_lm_config *c,
+                                 const struct svi_lm_scan *sc, const struct svi_lm_config *c,
                                  int lane, int n_lanes, struct svi_lm_qe_pt *best, double *dm,
                                  double *fs)
 {
+  const double k_min = sc->k_min, k_max = sc->k_max;
   int g = c->start_grid;
   if (g < 1)
     g = 1;
@@ -525,7 +589,7 @@ SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double 
     double m = g > 1 ? k_min + span * im / (g - 1) : 0.5 * (k_min + k_max);
     double sg = g > 1 ? s_lo : sqrt(s_lo * s_hi);
     for (int is = 0; is < g; is++, sg *= ratio) {
-      double e = svi_lm_qe_eval(k, w, wt, n, m, sg, lane, n_lanes, abc);
+      double e = svi_lm_qe_eval(k, w, wt, n, sc, m, sg, lane, n_lanes, abc);
       if (e < best->e) {
         best->e = e;
         best->m = m;
@@ -547,10 +611,11 @@ SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double 
  * problem has no a-b-sigma valley, which is where a full 5-parameter LM
  * from a coarse grid point crawls. */
 SVI_LM_HD void svi_lm_start_refine(const double *k, const double *w, const double *wt, int n,
-                                   double k_min, double k_max, const struct svi_lm_config *c,
+                                   const struct svi_lm_scan *sc, const struct svi_lm_config *c,
                                    int lane, int n_lanes, struct svi_lm_qe_pt *best, double dm,
                                    double fs)
 {
+  const double k_min = sc->k_min, k_max = sc->k_max;
   double span = k_max - k_min, abc[3];
   double m_lo = k_min - c->m_pad, m_hi = k_max + c->m_pad;
   for (int ev = 0; ev + 8 <= SVI_LM_REFINE_EVALS && dm > 1e-6 * (span + 1e-300);) {
@@ -562,7 +627,7 @@ SVI_LM_HD void svi_lm_start_refine(const double *k, const double *w, const doubl
       double m = fmin(fmax(best->m + um * dm, m_lo), m_hi);
       double sg = us > 0 ? best->s * fs : us < 0 ? best->s / fs : best->s;
       sg = fmin(fmax(sg, c->sigma_min), c->sigma_max);
-      double e = svi_lm_qe_eval(k, w, wt, n, m, sg, lane, n_lanes, abc);
+      double e = svi_lm_qe_eval(k, w, wt, n, sc, m, sg, lane, n_lanes, abc);
       ev++;
       if (e < cand.e) {
         cand.e = e;
@@ -624,32 +689,21 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
   }
 
   /* 1. Scan. */
-  double cnt[3] = {0.0, 0.0, 0.0}, kmin[1] = {INFINITY}, kmax[1] = {-INFINITY};
-  for (int i = lane; i < n; i += n_lanes) {
-    if (!isfinite(k[i]) || !isfinite(w[i]) || !isfinite(wt[i]))
-      cnt[0] += 1.0;
-    if (wt[i] > 0.0)
-      cnt[1] += 1.0;
-    cnt[2] += wt[i] * wt[i] * w[i] * w[i];
-    kmin[0] = fmin(kmin[0], k[i]);
-    kmax[0] = fmax(kmax[0], k[i]);
-  }
-  svi_lm_allreduce_sum(cnt, 3, n_lanes);
+  struct svi_lm_scan sc;
+  svi_lm_scan_points(k, w, wt, n, lane, n_lanes, &sc);
   /* SSE at the rounding floor of the data: an exact fit, stop. */
-  double sse_floor = 1e-26 * cnt[2];
-  svi_lm_allreduce_min(kmin, 1, n_lanes);
-  svi_lm_allreduce_max(kmax, 1, n_lanes);
-  if (cnt[0] > 0.0) {
+  double sse_floor = 1e-26 * sc.sww;
+  if (sc.n_bad > 0.0) {
     out->status = SVI_LM_NONFINITE;
     return;
   }
-  if (cnt[1] < SVI_LM_MIN_POINTS) {
+  if (sc.n_pos < SVI_LM_MIN_POINTS) {
     out->status = SVI_LM_TOO_FEW;
     return;
   }
   struct svi_lm_box bx;
-  bx.m_lo = kmin[0] - c->m_pad;
-  bx.m_hi = kmax[0] + c->m_pad;
+  bx.m_lo = sc.k_min - c->m_pad;
+  bx.m_hi = sc.k_max + c->m_pad;
   bx.s_lo = c->sigma_min;
   bx.s_hi = c->sigma_max;
 
@@ -657,7 +711,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
   double x[5], acc[SVI_LM_NACC], dm, fs;
   unsigned status = 0;
   struct svi_lm_qe_pt qe;
-  svi_lm_start_grid(k, w, wt, n, kmin[0], kmax[0], c, lane, n_lanes, &qe, &dm, &fs);
+  svi_lm_start_grid(k, w, wt, n, &sc, c, lane, n_lanes, &qe, &dm, &fs);
 
   /* 3. Warm start: kept unless the grid's best is clearly better; then the
    * refinement is skipped, which is most of the warm start's saving. */
@@ -676,7 +730,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
   if (use_warm) {
     status |= SVI_LM_WARM;
   } else {
-    svi_lm_start_refine(k, w, wt, n, kmin[0], kmax[0], c, lane, n_lanes, &qe, dm, fs);
+    svi_lm_start_refine(k, w, wt, n, &sc, c, lane, n_lanes, &qe, dm, fs);
     svi_lm_qe_to_x(&qe, x);
     svi_lm_project(x, &bx);
     svi_lm_pass(x, k, w, wt, n, lane, n_lanes, acc);
@@ -756,8 +810,9 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
     it++;
     /* Geodesic acceleration: the second-order correction along the
      * curved valleys of SVI (a-b-sigma, rho-m on one-sided chains), where
-     * plain LM crawls at a fixed small step.  Kept only while it is a
-     * correction: 2|acc|/|v| <= SVI_LM_ACCEL_ALPHA in the D norm. */
+     * plain LM crawls at a fixed small step.  Added only while it is a
+     * correction, 2|acc|/|v| <= SVI_LM_ACCEL_ALPHA in the D norm; otherwise
+     * the plain LM step is tried (cheaper than Transtrum's rejection). */
     double ga[5], na = 0.0, nv = 0.0;
     svi_lm_accel_rhs(x, rhs, k, wt, n, lane, n_lanes, ga);
     for (int u = 0; u < 5; u++)
@@ -768,15 +823,9 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
       na += dg[u] * ga[u] * ga[u];
       nv += dg[u] * rhs[u] * rhs[u];
     }
-    if (4.0 * na > SVI_LM_ACCEL_ALPHA * SVI_LM_ACCEL_ALPHA * nv) {
-      lambda *= nu;
-      nu *= 2.0;
-      if (lambda > 1e16)
-        done = 1;
-      continue;
-    }
-    for (int u = 0; u < 5; u++)
-      rhs[u] += 0.5 * ga[u];
+    if (4.0 * na <= SVI_LM_ACCEL_ALPHA * SVI_LM_ACCEL_ALPHA * nv)
+      for (int u = 0; u < 5; u++)
+        rhs[u] += 0.5 * ga[u];
     double xt[5];
     for (int u = 0; u < 5; u++)
       xt[u] = x[u] + rhs[u];
