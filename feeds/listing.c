@@ -323,9 +323,13 @@ static int bybit_row(struct listing *l, const cJSON *r, struct feeds_stats *st)
   e->premium_in_coin = 0;
   int usdt =
       norm_copy_str(r, "settleCoin", settle, sizeof settle) == 0 && strcmp(settle, "USDT") == 0;
-  if (usdt && strlen(base) + 5 < sizeof e->asset)
-    snprintf(e->asset, sizeof e->asset, "%s_USDT", base);
-  else
+  size_t n_base = strlen(base);
+  /* memcpy rather than snprintf: gcc -O0 cannot see the length check and
+   * warns about truncation (-Wformat-truncation under -Werror). */
+  if (usdt && n_base + sizeof "_USDT" <= sizeof e->asset) {
+    memcpy(e->asset, base, n_base);
+    memcpy(e->asset + n_base, "_USDT", sizeof "_USDT");
+  } else
     norm_copy_n(e->asset, sizeof e->asset, base, strlen(base));
   const cJSON *status = cJSON_GetObjectItemCaseSensitive(r, "status");
   e->active = !cJSON_IsString(status) || strcmp(status->valuestring, "Trading") == 0;
