@@ -150,6 +150,10 @@ struct svi_lm_batch {
 /* Geodesic acceleration is used while 2|a|/|v| stays below this
  * (Transtrum & Sethna's alpha). */
 #define SVI_LM_ACCEL_ALPHA 0.75
+/* ... and only after a trial whose gain ratio (actual / predicted SSE
+ * decrease) was below this, or a rejected one: near the solution the model
+ * is linear and the extra pass is pure cost. */
+#define SVI_LM_ACCEL_GAIN 0.9
 #define SVI_LM_LAMBDA0_WARM 1e-6
 
 /* Number of values one fused pass reduces: J^T J (15, packed upper), J^T r
@@ -742,6 +746,9 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
 
   /* 4. Projected Levenberg-Marquardt. */
   double lambda = use_warm ? SVI_LM_LAMBDA0_WARM : SVI_LM_LAMBDA0, nu = 2.0;
+  /* The linear model was poor at the last trial (or there was none yet):
+   * geodesic acceleration pays for its pass. */
+  int nonlinear = 1;
   int it = 0, done = 0;
   double lo[5], hi[5];
   while (!done && it < c->max_iter) {
@@ -813,19 +820,21 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
      * plain LM crawls at a fixed small step.  Added only while it is a
      * correction, 2|acc|/|v| <= SVI_LM_ACCEL_ALPHA in the D norm; otherwise
      * the plain LM step is tried (cheaper than Transtrum's rejection). */
-    double ga[5], na = 0.0, nv = 0.0;
-    svi_lm_accel_rhs(x, rhs, k, wt, n, lane, n_lanes, ga);
-    for (int u = 0; u < 5; u++)
-      if (frz[u])
-        ga[u] = 0.0;
-    svi_lm_cholesky_subst(M, ga);
-    for (int u = 0; u < 5; u++) {
-      na += dg[u] * ga[u] * ga[u];
-      nv += dg[u] * rhs[u] * rhs[u];
-    }
-    if (4.0 * na <= SVI_LM_ACCEL_ALPHA * SVI_LM_ACCEL_ALPHA * nv)
+    if (nonlinear) {
+      double ga[5], na = 0.0, nv = 0.0;
+      svi_lm_accel_rhs(x, rhs, k, wt, n, lane, n_lanes, ga);
       for (int u = 0; u < 5; u++)
-        rhs[u] += 0.5 * ga[u];
+        if (frz[u])
+          ga[u] = 0.0;
+      svi_lm_cholesky_subst(M, ga);
+      for (int u = 0; u < 5; u++) {
+        na += dg[u] * ga[u] * ga[u];
+        nv += dg[u] * rhs[u] * rhs[u];
+      }
+      if (4.0 * na <= SVI_LM_ACCEL_ALPHA * SVI_LM_ACCEL_ALPHA * nv)
+        for (int u = 0; u < 5; u++)
+          rhs[u] += 0.5 * ga[u];
+    }
     double xt[5];
     for (int u = 0; u < 5; u++)
       xt[u] = x[u] + rhs[u];
@@ -845,6 +854,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
       /* Nielsen (1999): shrink lambda by how well the linear model
        * predicted the decrease, between 1/3 and 1. */
       double gain = pred > 0.0 ? (sse - sset) / pred : 0.0;
+      nonlinear = gain < SVI_LM_ACCEL_GAIN;
       double t3 = 2.0 * gain - 1.0;
       lambda = fmax(lambda * fmax(1.0 / 3.0, 1.0 - t3 * t3 * t3), 1e-15);
       nu = 2.0;
@@ -854,6 +864,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
     } else {
       lambda *= nu;
       nu *= 2.0;
+      nonlinear = 1;
       if (lambda > 1e16)
         done = 1;
     }
