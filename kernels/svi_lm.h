@@ -573,45 +573,88 @@ SVI_LM_HD void svi_lm_scan_points(const double *k, const double *w, const double
   sc->sww = v[7];
 }
 
-/* One quasi-explicit evaluation at (m, sigma): the sums without z follow
- * from the scan's moments (y = (k - m)/sigma is affine in k; z^2 = y^2 + 1),
- * so one pass accumulates only sum q z, sum q y z, sum q w z (one sqrt per
- * point).  Then the constrained 3x3 solve; writes (a, d, c), returns the
- * SSE. */
-SVI_LM_HD double svi_lm_qe_eval(const double *k, const double *w, const double *wt, int n,
-                                const struct svi_lm_scan *sc, double m, double sg, int lane,
-                                int n_lanes, double *abc)
-{
-  double v[3] = {0.0, 0.0, 0.0};
-  double inv = 1.0 / sg;
-  for (int i = lane; i < n; i += n_lanes) {
-    double y = (k[i] - m) * inv;
-    double qz = wt[i] * wt[i] * sqrt(y * y + 1.0);
-    v[0] += qz;
-    v[1] += qz * y;
-    v[2] += qz * w[i];
-  }
-  svi_lm_allreduce_sum(v, 3, n_lanes);
-  double mu = m - sc->k0;
-  struct svi_lm_qe s;
-  s.s1 = sc->s0;
-  s.sy = (sc->d1 - mu * sc->s0) * inv;
-  s.syy = (sc->d2 - 2.0 * mu * sc->d1 + mu * mu * sc->s0) * inv * inv;
-  s.sz = v[0];
-  s.syz = v[1];
-  s.szz = s.syy + sc->s0;
-  s.sw = sc->w0;
-  s.syw = (sc->wd - mu * sc->w0) * inv;
-  s.szw = v[2];
-  s.sww = sc->sww;
-  return svi_lm_qe_solve(&s, sg, &abc[0], &abc[1], &abc[2]);
-}
-
 /* A point of the quasi-explicit search: (m, sigma), its linear parameters
  * (a, d, c) and SSE. */
 struct svi_lm_qe_pt {
   double m, s, e, abc[3];
 };
+
+/* Candidates (m, sigma) evaluated together by one quasi-explicit pass. */
+#define SVI_LM_QE_BATCH 8
+
+/* One pass for nc <= SVI_LM_QE_BATCH candidates (cm[c], 1/sigma = ci[c]):
+ * v[j][c] = sum q z, sum q y z, sum q w z with y = (k - m)/sigma,
+ * z = sqrt(y^2 + 1), q = wt^2.  The candidates share the loads and q, and
+ * the inner loop over candidates has no cross-iteration dependency, so a
+ * compiler may vectorise it (several square roots per instruction) without
+ * reordering any sum. */
+SVI_LM_HD void svi_lm_qe_pass(const double *k, const double *w, const double *wt, int n,
+                              const double *cm, const double *ci, int nc, int lane, int n_lanes,
+                              double v[3][SVI_LM_QE_BATCH])
+{
+  for (int j = 0; j < 3; j++)
+    for (int c = 0; c < SVI_LM_QE_BATCH; c++)
+      v[j][c] = 0.0;
+  for (int i = lane; i < n; i += n_lanes) {
+    double ki = k[i], wi = w[i], q = wt[i] * wt[i];
+    for (int c = 0; c < nc; c++) {
+      double y = (ki - cm[c]) * ci[c];
+      double qz = q * sqrt(y * y + 1.0);
+      v[0][c] += qz;
+      v[1][c] += qz * y;
+      v[2][c] += qz * wi;
+    }
+  }
+  for (int j = 0; j < 3; j++)
+    svi_lm_allreduce_sum(v[j], nc, n_lanes);
+}
+
+/* The quasi-explicit solve at (m, sigma) from the pass's three z sums; the
+ * sums without z follow from the scan's moments (y = (k - m)/sigma is
+ * affine in k, z^2 = y^2 + 1).  Writes (a, d, c), returns the SSE. */
+SVI_LM_HD double svi_lm_qe_finish(const struct svi_lm_scan *sc, double m, double sg, double sz,
+                                  double syz, double szw, double *abc)
+{
+  double inv = 1.0 / sg, mu = m - sc->k0;
+  struct svi_lm_qe s;
+  s.s1 = sc->s0;
+  s.sy = (sc->d1 - mu * sc->s0) * inv;
+  s.syy = (sc->d2 - 2.0 * mu * sc->d1 + mu * mu * sc->s0) * inv * inv;
+  s.sz = sz;
+  s.syz = syz;
+  s.szz = s.syy + sc->s0;
+  s.sw = sc->w0;
+  s.syw = (sc->wd - mu * sc->w0) * inv;
+  s.szw = szw;
+  s.sww = sc->sww;
+  return svi_lm_qe_solve(&s, sg, &abc[0], &abc[1], &abc[2]);
+}
+
+/* Evaluates nc candidates and keeps the first with the lowest SSE below
+ * best->e in 'best'.  Returns 1 when best changed. */
+SVI_LM_HD int svi_lm_qe_candidates(const double *k, const double *w, const double *wt, int n,
+                                   const struct svi_lm_scan *sc, const double *cm, const double *cs,
+                                   int nc, int lane, int n_lanes, struct svi_lm_qe_pt *best)
+{
+  double ci[SVI_LM_QE_BATCH], v[3][SVI_LM_QE_BATCH], abc[3];
+  int changed = 0;
+  for (int c = 0; c < nc; c++)
+    ci[c] = 1.0 / cs[c];
+  svi_lm_qe_pass(k, w, wt, n, cm, ci, nc, lane, n_lanes, v);
+  for (int c = 0; c < nc; c++) {
+    double e = svi_lm_qe_finish(sc, cm[c], cs[c], v[0][c], v[1][c], v[2][c], abc);
+    if (e < best->e) {
+      best->e = e;
+      best->m = cm[c];
+      best->s = cs[c];
+      best->abc[0] = abc[0];
+      best->abc[1] = abc[1];
+      best->abc[2] = abc[2];
+      changed = 1;
+    }
+  }
+  return changed;
+}
 
 /* The start grid (see the file comment); writes its best point and the
  * steps the refinement starts from. */
@@ -630,23 +673,23 @@ SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double 
   double s_lo = fmin(fmax(span / 50.0, c->sigma_min), c->sigma_max);
   double s_hi = fmin(fmax(span, c->sigma_min), c->sigma_max);
   double ratio = g > 1 ? exp(log(s_hi / s_lo) / (g - 1)) : 2.0;
-  double abc[3];
+  double cm[SVI_LM_QE_BATCH], cs[SVI_LM_QE_BATCH];
+  int nc = 0;
   best->e = INFINITY;
   best->m = 0.5 * (k_min + k_max);
   best->s = sqrt(s_lo * s_hi);
   best->abc[0] = best->abc[1] = best->abc[2] = 0.0;
+  /* Row-major over (m, sigma), SVI_LM_QE_BATCH candidates per pass. */
   for (int im = 0; im < g; im++) {
     double m = g > 1 ? k_min + span * im / (g - 1) : 0.5 * (k_min + k_max);
     double sg = g > 1 ? s_lo : sqrt(s_lo * s_hi);
     for (int is = 0; is < g; is++, sg *= ratio) {
-      double e = svi_lm_qe_eval(k, w, wt, n, sc, m, sg, lane, n_lanes, abc);
-      if (e < best->e) {
-        best->e = e;
-        best->m = m;
-        best->s = sg;
-        best->abc[0] = abc[0];
-        best->abc[1] = abc[1];
-        best->abc[2] = abc[2];
+      cm[nc] = m;
+      cs[nc] = sg;
+      nc++;
+      if (nc == SVI_LM_QE_BATCH || (im == g - 1 && is == g - 1)) {
+        svi_lm_qe_candidates(k, w, wt, n, sc, cm, cs, nc, lane, n_lanes, best);
+        nc = 0;
       }
     }
   }
@@ -666,31 +709,21 @@ SVI_LM_HD void svi_lm_start_refine(const double *k, const double *w, const doubl
                                    double fs)
 {
   const double k_min = sc->k_min, k_max = sc->k_max;
-  double span = k_max - k_min, abc[3];
+  double span = k_max - k_min;
   double m_lo = k_min - c->m_pad, m_hi = k_max + c->m_pad;
-  for (int ev = 0; ev + 8 <= SVI_LM_REFINE_EVALS && dm > 1e-6 * (span + 1e-300);) {
-    struct svi_lm_qe_pt cand = *best;
+  double cm[SVI_LM_QE_BATCH], cs[SVI_LM_QE_BATCH];
+  for (int ev = 0; ev + 8 <= SVI_LM_REFINE_EVALS && dm > 1e-6 * (span + 1e-300); ev += 8) {
+    int nc = 0;
     for (int d = 0; d < 9; d++) {
       int um = d % 3 - 1, us = d / 3 - 1;
       if (um == 0 && us == 0)
         continue;
-      double m = fmin(fmax(best->m + um * dm, m_lo), m_hi);
       double sg = us > 0 ? best->s * fs : us < 0 ? best->s / fs : best->s;
-      sg = fmin(fmax(sg, c->sigma_min), c->sigma_max);
-      double e = svi_lm_qe_eval(k, w, wt, n, sc, m, sg, lane, n_lanes, abc);
-      ev++;
-      if (e < cand.e) {
-        cand.e = e;
-        cand.m = m;
-        cand.s = sg;
-        cand.abc[0] = abc[0];
-        cand.abc[1] = abc[1];
-        cand.abc[2] = abc[2];
-      }
+      cm[nc] = fmin(fmax(best->m + um * dm, m_lo), m_hi);
+      cs[nc] = fmin(fmax(sg, c->sigma_min), c->sigma_max);
+      nc++;
     }
-    if (cand.e < best->e) {
-      *best = cand;
-    } else {
+    if (!svi_lm_qe_candidates(k, w, wt, n, sc, cm, cs, nc, lane, n_lanes, best)) {
       dm *= 0.5;
       fs = sqrt(fs);
     }
