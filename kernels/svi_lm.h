@@ -146,14 +146,14 @@ struct svi_lm_batch {
 #define SVI_LM_REFINE_EVALS 16
 /* Initial LM damping (relative to diag(J^T J)): a cold start is a grid
  * point, a warm start is usually within a Gauss-Newton step of the answer. */
-#define SVI_LM_LAMBDA0 1e-3
+#define SVI_LM_LAMBDA0 1e-4
 /* Geodesic acceleration is used while 2|a|/|v| stays below this
  * (Transtrum & Sethna's alpha). */
 #define SVI_LM_ACCEL_ALPHA 0.75
 /* ... and only after a trial whose gain ratio (actual / predicted SSE
  * decrease) was below this, or a rejected one: near the solution the model
  * is linear and the extra pass is pure cost. */
-#define SVI_LM_ACCEL_GAIN 0.9
+#define SVI_LM_ACCEL_GAIN 0.75
 #define SVI_LM_LAMBDA0_WARM 1e-6
 
 /* Number of values one fused pass reduces: 9 moments that give J^T J, 5
