@@ -14,39 +14,50 @@
  * [k_min - m_pad, k_max + m_pad].  See docs/calibration.md for the weights.
  *
  * Algorithm (docs/calibration.md has the reasoning):
- *  1. Scan: k_min/k_max, count of non-finite values and of points with a
- *     positive weight.  Non-finite data -> SVI_LM_NONFINITE, fewer than
- *     SVI_LM_MIN_POINTS weighted points -> SVI_LM_TOO_FEW; p is NaN then.
- *  2. Start (quasi-explicit, Zeliade 2009): on a start_grid x start_grid grid
- *     of (m, sigma) -- m evenly over [k_min, k_max], sigma log-spaced over
- *     [span/50, span], span = k_max - k_min, clamped to [sigma_min,
- *     sigma_max] -- w = a + d y + c sqrt(y^2+1), y = (k-m)/sigma, is linear in
- *     (a, d, c): one pass of 10 weighted sums and a 3x3 solve with
- *     0 <= c, |d| <= c (interior solution, else the best of the faces d = c,
- *     d = -c, c = d = 0), then Lee clamp (c + |d| <= 2 sigma, scaling c and
- *     d and refitting a).  The lowest SSE wins (first on ties).
+ *  1. Scan (one pass): k_min/k_max, non-finite values, points with a
+ *     positive weight, and the (m, sigma)-free weighted moments.  Non-finite
+ *     data -> SVI_LM_NONFINITE, fewer than SVI_LM_MIN_POINTS points (or
+ *     weighted points) -> SVI_LM_TOO_FEW; p is NaN then.
+ *  2. Start (quasi-explicit, Zeliade 2009): for fixed (m, sigma),
+ *     w = a + d y + c sqrt(y^2+1), y = (k-m)/sigma, is linear in (a, d, c):
+ *     one pass of three sums (the others follow from the scan's moments)
+ *     and a 3x3 solve with 0 <= c, |d| <= c (interior solution, else the
+ *     best of the faces d = c, d = -c, c = d = 0), then Lee clamp
+ *     (c + |d| <= 2 sigma, scaling c and d and refitting a).  Searched on a
+ *     start_grid x start_grid grid -- m evenly over [k_min, k_max], sigma
+ *     log-spaced over [span/50, span], span = k_max - k_min, clamped to
+ *     [sigma_min, sigma_max] -- then refined by a compass search on the
+ *     reduced objective SSE(m, sigma) (8 neighbours, steps halved when none
+ *     improves, SVI_LM_REFINE_EVALS evaluations).  Lowest SSE wins, first
+ *     on ties.
  *  3. Warm start: a valid 'warm' (finite, b >= 0, |rho| < 1, sigma > 0) is
  *     projected and its exact SSE computed; the fit starts from it (status
- *     SVI_LM_WARM) unless the quasi-explicit start has less than
- *     SVI_LM_WARM_MARGIN times its SSE -- the market moved enough that the
- *     old shape is no longer the better basin.
+ *     SVI_LM_WARM, lambda0 SVI_LM_LAMBDA0_WARM, refinement skipped) unless
+ *     the start grid's best has less than SVI_LM_WARM_MARGIN times its SSE:
+ *     then the market moved enough that the old shape is not the better
+ *     basin, and the cold path runs.
  *  4. LM with projection: r_i = wt_i (w(k_i;p) - w_i), analytic Jacobian;
  *     one fused pass per trial point gives SSE, J^T J and J^T r (one sqrt
- *     and one division per point).  Step: (J^T J + lambda D) dp = -J^T r,
- *     D = diag(J^T J) floored at 1e-12 max diag, solved by a guarded 5x5
- *     Cholesky; parameters sitting on a bound with the gradient pushing out
- *     are frozen for that step (their row is the identity).  The trial point
- *     is projected onto the constraints (b >= 0, rho, sigma, m clamps, then
- *     Lee on b, then a >= -b sigma sqrt(1-rho^2)) and accepted iff its SSE
- *     is strictly lower.  lambda starts at 1e-3, x0.1 on accept (floor
- *     1e-12), x10 on reject or a failed factorisation.
- *  5. Stop (SVI_LM_CONVERGED) after an accepted step whose relative SSE
- *     decrease is below tol_rel_sse or whose step satisfies
- *     |dp| <= tol_step (|p| + tol_step); or when SSE is exactly 0, or the
- *     free gradient is exactly 0; or when lambda passes 1e16 (no descent
- *     exists at working precision: a stationary point of the constrained
- *     problem).  Otherwise SVI_LM_MAX_ITER after max_iter iterations (each
- *     trial counts one).  SVI_LM_BOUND when a constraint is active at p.
+ *     and one division per point).  Step: (J^T J + lambda D) v = -J^T r,
+ *     D = diag(J^T J) floored at 1e-12 max diag, guarded 5x5 Cholesky in
+ *     registers; parameters on a bound with the gradient pushing out are
+ *     frozen for that step (their row is the identity).  Geodesic
+ *     acceleration (Transtrum & Sethna 2012) from the analytic second
+ *     directional derivative (one more pass): step v + a/2 while
+ *     2|a|/|v| <= SVI_LM_ACCEL_ALPHA, else v.  The trial point is projected
+ *     onto the constraints (b >= 0, rho, sigma, m clamps, then Lee on b,
+ *     then a >= -b sigma sqrt(1-rho^2)) and accepted iff its SSE is strictly
+ *     lower.  lambda: Nielsen's update (x max(1/3, 1-(2g-1)^3) on accept,
+ *     g the gain ratio; x nu, nu doubling, on reject or a failed
+ *     factorisation).
+ *  5. Stop (SVI_LM_CONVERGED): the linear model predicts a relative SSE
+ *     decrease below tol_rel_sse with lambda < 1 (no trial pass spent); an
+ *     accepted step whose relative SSE decrease is below tol_rel_sse or
+ *     whose step is below tol_step (|p| + tol_step); SSE at the rounding
+ *     floor of the data (1e-26 sum (wt w)^2); free gradient exactly 0;
+ *     lambda above 1e16 (no descent at working precision).  Otherwise
+ *     SVI_LM_MAX_ITER after max_iter trial iterations.  SVI_LM_BOUND when a
+ *     constraint is active at p.
  *
  * Lanes: every per-point loop runs i = lane, lane + n_lanes, ...; every sum,
  * min and max goes through svi_lm_allreduce_*, so all control decisions use
@@ -139,6 +150,10 @@ struct svi_lm_batch {
 /* Geodesic acceleration is used while 2|a|/|v| stays below this
  * (Transtrum & Sethna's alpha). */
 #define SVI_LM_ACCEL_ALPHA 0.75
+/* ... and only after a trial whose gain ratio (actual / predicted SSE
+ * decrease) was below this, or a rejected one: near the solution the model
+ * is linear and the extra pass is pure cost. */
+#define SVI_LM_ACCEL_GAIN 0.9
 #define SVI_LM_LAMBDA0_WARM 1e-6
 
 /* Number of values one fused pass reduces: J^T J (15, packed upper), J^T r
@@ -731,6 +746,9 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
 
   /* 4. Projected Levenberg-Marquardt. */
   double lambda = use_warm ? SVI_LM_LAMBDA0_WARM : SVI_LM_LAMBDA0, nu = 2.0;
+  /* The linear model was poor at the last trial (or there was none yet):
+   * geodesic acceleration pays for its pass. */
+  int nonlinear = 1;
   int it = 0, done = 0;
   double lo[5], hi[5];
   while (!done && it < c->max_iter) {
@@ -799,27 +817,24 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
     it++;
     /* Geodesic acceleration: the second-order correction along the
      * curved valleys of SVI (a-b-sigma, rho-m on one-sided chains), where
-     * plain LM crawls at a fixed small step.  Kept only while it is a
-     * correction: 2|acc|/|v| <= SVI_LM_ACCEL_ALPHA in the D norm. */
-    double ga[5], na = 0.0, nv = 0.0;
-    svi_lm_accel_rhs(x, rhs, k, wt, n, lane, n_lanes, ga);
-    for (int u = 0; u < 5; u++)
-      if (frz[u])
-        ga[u] = 0.0;
-    svi_lm_cholesky_subst(M, ga);
-    for (int u = 0; u < 5; u++) {
-      na += dg[u] * ga[u] * ga[u];
-      nv += dg[u] * rhs[u] * rhs[u];
+     * plain LM crawls at a fixed small step.  Added only while it is a
+     * correction, 2|acc|/|v| <= SVI_LM_ACCEL_ALPHA in the D norm; otherwise
+     * the plain LM step is tried (cheaper than Transtrum's rejection). */
+    if (nonlinear) {
+      double ga[5], na = 0.0, nv = 0.0;
+      svi_lm_accel_rhs(x, rhs, k, wt, n, lane, n_lanes, ga);
+      for (int u = 0; u < 5; u++)
+        if (frz[u])
+          ga[u] = 0.0;
+      svi_lm_cholesky_subst(M, ga);
+      for (int u = 0; u < 5; u++) {
+        na += dg[u] * ga[u] * ga[u];
+        nv += dg[u] * rhs[u] * rhs[u];
+      }
+      if (4.0 * na <= SVI_LM_ACCEL_ALPHA * SVI_LM_ACCEL_ALPHA * nv)
+        for (int u = 0; u < 5; u++)
+          rhs[u] += 0.5 * ga[u];
     }
-    if (4.0 * na > SVI_LM_ACCEL_ALPHA * SVI_LM_ACCEL_ALPHA * nv) {
-      lambda *= nu;
-      nu *= 2.0;
-      if (lambda > 1e16)
-        done = 1;
-      continue;
-    }
-    for (int u = 0; u < 5; u++)
-      rhs[u] += 0.5 * ga[u];
     double xt[5];
     for (int u = 0; u < 5; u++)
       xt[u] = x[u] + rhs[u];
@@ -839,6 +854,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
       /* Nielsen (1999): shrink lambda by how well the linear model
        * predicted the decrease, between 1/3 and 1. */
       double gain = pred > 0.0 ? (sse - sset) / pred : 0.0;
+      nonlinear = gain < SVI_LM_ACCEL_GAIN;
       double t3 = 2.0 * gain - 1.0;
       lambda = fmax(lambda * fmax(1.0 / 3.0, 1.0 - t3 * t3 * t3), 1e-15);
       nu = 2.0;
@@ -848,6 +864,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
     } else {
       lambda *= nu;
       nu *= 2.0;
+      nonlinear = 1;
       if (lambda > 1e16)
         done = 1;
     }

@@ -317,6 +317,27 @@ static void fit_on_wide_strikes_avoids_the_high_atm_local_minimum(void)
   check_edge_fit(&p, T, -2.0, 2.0, 50, 1e-4);
 }
 
+static void degenerate_inputs_stay_finite_and_feasible(void)
+{
+  /* All strikes equal, a flat smile, negative total variance quotes, wing
+   * slopes beyond Lee: none may produce NaN or leave the constraints. */
+  double same_k[6] = {0.1, 0.1, 0.1, 0.1, 0.1, 0.1};
+  double k[6] = {-0.2, -0.1, 0.0, 0.1, 0.2, 0.3}, wt[6] = {1, 1, 1, 1, 1, 1};
+  double noisy[6] = {0.04, 0.04, 0.041, 0.039, 0.04, 0.04};
+  double flat[6] = {0.04, 0.04, 0.04, 0.04, 0.04, 0.04};
+  double neg[6] = {0.01, 0.0, -0.01, 0.0, 0.01, 0.02};
+  double steep[6] = {1.0, 0.5, 0.2, 0.5, 1.0, 3.0};
+  const double *ks[4] = {same_k, k, k, k}, *ws[4] = {noisy, flat, neg, steep};
+  struct svi_lm_config c = cfg();
+  for (int t = 0; t < 4; t++) {
+    struct svi_lm_result r;
+    svi_lm_fit(ks[t], ws[t], wt, 6, 0.25, NULL, &c, 0, 1, &r);
+    CU_ASSERT(r.status & SVI_LM_CONVERGED);
+    CU_ASSERT(isfinite(r.sse) && isfinite(r.rmse_w));
+    assert_within_constraints(&r.p, ks[t][0], ks[t][5]);
+  }
+}
+
 /* ---- warm start, threads, errors, backends ------------------------------ */
 
 static void warm_start_from_the_previous_fit_needs_fewer_iterations(void)
@@ -516,6 +537,7 @@ int main(void)
       TEST_CASE(fit_handles_an_expiry_hours_away),
       TEST_CASE(fit_on_wide_strikes_with_high_vol_keeps_the_atm_level),
       TEST_CASE(fit_on_wide_strikes_avoids_the_high_atm_local_minimum),
+      TEST_CASE(degenerate_inputs_stay_finite_and_feasible),
       TEST_CASE(warm_start_from_the_previous_fit_needs_fewer_iterations),
       TEST_CASE(a_far_off_warm_start_loses_to_the_quasi_explicit_start),
       TEST_CASE(batch_results_are_identical_for_one_and_two_threads),
