@@ -109,6 +109,12 @@ static int check_set(struct kernels_ctx *c, const char *mapping, const char *wha
            (long long)d.worst_w, g->p.a, g->p.b, g->p.rho, g->p.m, g->p.sigma, g->status, g->n_iter,
            r->p.a, r->p.b, r->p.rho, r->p.m, r->p.sigma, r->status, r->n_iter);
   }
+  if (d.first_status >= 0) {
+    const struct svi_lm_result *g = &gpu[d.first_status], *r = &cpu[d.first_status];
+    printf("     first status mismatch, slice %lld: gpu %#x it %d sse %.10g, cpu %#x it %d sse "
+           "%.10g\n",
+           (long long)d.first_status, g->status, g->n_iter, g->sse, r->status, r->n_iter, r->sse);
+  }
   free(gpu);
   free(cpu);
   return fails;
