@@ -20,16 +20,16 @@
  *     weighted points) -> SVI_LM_TOO_FEW; p is NaN then.
  *  2. Start (quasi-explicit, Zeliade 2009): for fixed (m, sigma),
  *     w = a + d y + c sqrt(y^2+1), y = (k-m)/sigma, is linear in (a, d, c):
- *     one pass of three sums (the others follow from the scan's moments)
- *     and a 3x3 solve with 0 <= c, |d| <= c (interior solution, else the
- *     best of the faces d = c, d = -c, c = d = 0), then Lee clamp
- *     (c + |d| <= 2 sigma, scaling c and d and refitting a).  Searched on a
- *     start_grid x start_grid grid -- m evenly over [k_min, k_max], sigma
- *     log-spaced over [span/50, span], span = k_max - k_min, clamped to
- *     [sigma_min, sigma_max] -- then refined by a compass search on the
- *     reduced objective SSE(m, sigma) (8 neighbours, steps halved when none
- *     improves, SVI_LM_REFINE_EVALS evaluations).  Lowest SSE wins, first
- *     on ties.
+ *     three sums per candidate (the others follow from the scan's moments;
+ *     up to SVI_LM_QE_BATCH candidates share one pass) and a 3x3 solve
+ *     with 0 <= c, |d| <= c (interior solution, else the best of the faces
+ *     d = c, d = -c, c = d = 0), then Lee clamp (c + |d| <= 2 sigma, scaling
+ *     c and d and refitting a).  Searched on a start_grid x start_grid grid
+ *     -- m evenly over [k_min, k_max], sigma log-spaced over [span/50, span],
+ *     span = k_max - k_min, clamped to [sigma_min, sigma_max] -- then
+ *     refined by a compass search on the reduced objective SSE(m, sigma)
+ *     (8 neighbours, steps halved when none improves, SVI_LM_REFINE_EVALS
+ *     evaluations).  Lowest SSE wins, first on ties.
  *  3. Warm start: a valid 'warm' (finite, b >= 0, |rho| < 1, sigma > 0) is
  *     projected and its exact SSE computed; the fit starts from it (status
  *     SVI_LM_WARM, lambda0 SVI_LM_LAMBDA0_WARM, refinement skipped) unless
@@ -37,19 +37,21 @@
  *     then the market moved enough that the old shape is not the better
  *     basin, and the cold path runs.
  *  4. LM with projection: r_i = wt_i (w(k_i;p) - w_i), analytic Jacobian;
- *     one fused pass per trial point gives SSE, J^T J and J^T r (one sqrt
- *     and one division per point).  Step: (J^T J + lambda D) v = -J^T r,
- *     D = diag(J^T J) floored at 1e-12 max diag, guarded 5x5 Cholesky in
- *     registers; parameters on a bound with the gradient pushing out are
- *     frozen for that step (their row is the identity).  Geodesic
- *     acceleration (Transtrum & Sethna 2012) from the analytic second
- *     directional derivative (one more pass): step v + a/2 while
+ *     one fused pass per trial point gives the SSE and 14 moments from
+ *     which J^T J and J^T r are assembled (one sqrt and one division per
+ *     point).  Step: (J^T J + lambda D) v = -J^T r, D = diag(J^T J) floored
+ *     at 1e-12 max diag, guarded 5x5 Cholesky in registers; parameters on a
+ *     bound with the gradient pushing out are frozen for that step (their
+ *     row is the identity).  Geodesic acceleration (Transtrum & Sethna
+ *     2012) from the analytic second directional derivative (one more
+ *     pass), on the first iteration and after a rejected or poorly
+ *     predicted trial (gain below SVI_LM_ACCEL_GAIN): step v + a/2 while
  *     2|a|/|v| <= SVI_LM_ACCEL_ALPHA, else v.  The trial point is projected
  *     onto the constraints (b >= 0, rho, sigma, m clamps, then Lee on b,
- *     then a >= -b sigma sqrt(1-rho^2)) and accepted iff its SSE is strictly
- *     lower.  lambda: Nielsen's update (x max(1/3, 1-(2g-1)^3) on accept,
- *     g the gain ratio; x nu, nu doubling, on reject or a failed
- *     factorisation).
+ *     then a >= -b sigma sqrt(1-rho^2)) and accepted iff its SSE is
+ *     strictly lower.  lambda: SVI_LM_LAMBDA0 (cold), then Nielsen's update
+ *     (x max(1/3, 1-(2g-1)^3) on accept, g the gain ratio; x nu, nu
+ *     doubling, on reject or a failed factorisation).
  *  5. Stop (SVI_LM_CONVERGED): the linear model predicts a relative SSE
  *     decrease below tol_rel_sse with lambda < 1 (no trial pass spent); an
  *     accepted step whose relative SSE decrease is below tol_rel_sse or
@@ -146,18 +148,22 @@ struct svi_lm_batch {
 #define SVI_LM_REFINE_EVALS 16
 /* Initial LM damping (relative to diag(J^T J)): a cold start is a grid
  * point, a warm start is usually within a Gauss-Newton step of the answer. */
-#define SVI_LM_LAMBDA0 1e-3
+#define SVI_LM_LAMBDA0 1e-4
 /* Geodesic acceleration is used while 2|a|/|v| stays below this
  * (Transtrum & Sethna's alpha). */
 #define SVI_LM_ACCEL_ALPHA 0.75
+/* ... and only after a trial whose gain ratio (actual / predicted SSE
+ * decrease) was below this, or a rejected one: near the solution the model
+ * is linear and the extra pass is pure cost. */
+#define SVI_LM_ACCEL_GAIN 0.75
 #define SVI_LM_LAMBDA0_WARM 1e-6
 
-/* Number of values one fused pass reduces: J^T J (15, packed upper), J^T r
- * (5), weighted SSE, unweighted sum of squares. */
-#define SVI_LM_NACC 22
-#define SVI_LM_ACC_JTR 15
-#define SVI_LM_ACC_SSE 20
-#define SVI_LM_ACC_SSU 21
+/* Number of values one fused pass reduces: 9 moments that give J^T J, 5
+ * residual moments that give J^T r, weighted SSE, unweighted sum of squares
+ * (svi_lm_pass, svi_lm_normal). */
+#define SVI_LM_NACC 16
+#define SVI_LM_ACC_SSE 14
+#define SVI_LM_ACC_SSU 15
 
 /* Sums v[0..len) over the n_lanes lanes of a warp, leaving the total on
  * every lane.  Identity when n_lanes == 1 (the CPU, and any single-thread
@@ -248,40 +254,86 @@ SVI_LM_HD void svi_lm_project(double *x, const struct svi_lm_box *bx)
   x[0] = fmax(x[0], svi_lm_a_min(x));
 }
 
-/* One fused pass at x: residuals, Jacobian rows and their products, reduced
- * over the lanes into acc[SVI_LM_NACC].  dw/da = 1, dw/db = rho(k-m) + R,
- * dw/drho = b(k-m), dw/dm = -b(rho + (k-m)/R), dw/dsigma = b sigma/R. */
+/* One fused pass at x, reduced over the lanes into acc[SVI_LM_NACC].
+ * J^T J is not summed entry by entry: with q = wt^2, d = k - m,
+ * R = sqrt(d^2 + sigma^2), every entry is a combination of the nine moments
+ * sum q {1, d, d^2, R, dR, 1/R, d/R, 1/R^2, d/R^2} (svi_lm_normal), and J^T r
+ * one of sum q e {1, f, d, d/R, 1/R}, e = w(k) - w_i, f = rho d + R.  That is
+ * 16 sums instead of 22 and about half the multiplications; the SSE itself
+ * is summed from the residuals, never from moments (it must be exact to
+ * accept or reject a step near the minimum). */
 SVI_LM_HD void svi_lm_pass(const double *x, const double *k, const double *w, const double *wt,
                            int n, int lane, int n_lanes, double *acc)
 {
   const double a = x[0], b = x[1], rho = x[2], m = x[3], sg = x[4];
   const double s2 = sg * sg;
+  double v[SVI_LM_NACC];
   for (int j = 0; j < SVI_LM_NACC; j++)
-    acc[j] = 0.0;
+    v[j] = 0.0;
   for (int i = lane; i < n; i += n_lanes) {
-    double dk = k[i] - m;
-    double R = sqrt(dk * dk + s2);
+    double d = k[i] - m;
+    double R = sqrt(d * d + s2);
     double iR = 1.0 / R;
-    double f = rho * dk + R;
+    double q = wt[i] * wt[i];
+    double qd = q * d, qiR = q * iR, qdiR = qd * iR;
+    double f = rho * d + R;
     double e = a + b * f - w[i];
-    double q = wt[i];
-    double r = q * e;
-    double J[5];
-    J[0] = q;
-    J[1] = q * f;
-    J[2] = q * b * dk;
-    J[3] = -q * b * (rho + dk * iR);
-    J[4] = q * b * sg * iR;
-    int t = 0;
-    for (int u = 0; u < 5; u++) {
-      for (int v = u; v < 5; v++)
-        acc[t++] += J[u] * J[v];
-      acc[SVI_LM_ACC_JTR + u] += J[u] * r;
-    }
-    acc[SVI_LM_ACC_SSE] += r * r;
-    acc[SVI_LM_ACC_SSU] += e * e;
+    double qe = q * e;
+    v[0] += q;
+    v[1] += qd;
+    v[2] += qd * d;
+    v[3] += q * R;
+    v[4] += qd * R;
+    v[5] += qiR;
+    v[6] += qdiR;
+    v[7] += qiR * iR;
+    v[8] += qdiR * iR;
+    v[9] += qe;
+    v[10] += qe * f;
+    v[11] += qd * e;
+    v[12] += qdiR * e;
+    v[13] += qiR * e;
+    v[14] += qe * e;
+    v[15] += e * e;
   }
-  svi_lm_allreduce_sum(acc, SVI_LM_NACC, n_lanes);
+  svi_lm_allreduce_sum(v, SVI_LM_NACC, n_lanes);
+  for (int j = 0; j < SVI_LM_NACC; j++)
+    acc[j] = v[j];
+}
+
+/* J^T J (H, full) and J^T r (g) at x from the moments of svi_lm_pass.
+ * Columns of J/wt: 1, f, b d, -b(rho + d/R), b sigma/R; the identities
+ * d^2/R = R - sigma^2/R and d^2/R^2 = 1 - sigma^2/R^2 close the basis. */
+SVI_LM_HD void svi_lm_normal(const double *acc, const double *x, double H[5][5], double *g)
+{
+  const double b = x[1], p = x[2], s = x[4], s2 = s * s, b2 = b * b;
+  const double B0 = acc[0], B1 = acc[1], B2 = acc[2], B3 = acc[3], B4 = acc[4];
+  const double B5 = acc[5], B6 = acc[6], B7 = acc[7], B8 = acc[8];
+  const double d2iR = B3 - s2 * B5;  /* sum q d^2/R */
+  const double d2iR2 = B0 - s2 * B7; /* sum q d^2/R^2 */
+  H[0][0] = B0;
+  H[0][1] = p * B1 + B3;
+  H[0][2] = b * B1;
+  H[0][3] = -b * (p * B0 + B6);
+  H[0][4] = b * s * B5;
+  H[1][1] = p * p * B2 + 2.0 * p * B4 + B2 + s2 * B0;
+  H[1][2] = b * (p * B2 + B4);
+  H[1][3] = -b * (p * p * B1 + p * d2iR + p * B3 + B1);
+  H[1][4] = b * s * (p * B6 + B0);
+  H[2][2] = b2 * B2;
+  H[2][3] = -b2 * (p * B1 + d2iR);
+  H[2][4] = b2 * s * B6;
+  H[3][3] = b2 * (p * p * B0 + 2.0 * p * B6 + d2iR2);
+  H[3][4] = -b2 * s * (p * B5 + B8);
+  H[4][4] = b2 * s2 * B7;
+  for (int u = 0; u < 5; u++)
+    for (int v = 0; v < u; v++)
+      H[u][v] = H[v][u];
+  g[0] = acc[9];
+  g[1] = acc[10];
+  g[2] = b * acc[11];
+  g[3] = -b * (p * acc[9] + acc[12]);
+  g[4] = b * s * acc[13];
 }
 
 /* Cholesky factor of a symmetric 5x5 M, in place (lower triangle).
@@ -523,45 +575,88 @@ SVI_LM_HD void svi_lm_scan_points(const double *k, const double *w, const double
   sc->sww = v[7];
 }
 
-/* One quasi-explicit evaluation at (m, sigma): the sums without z follow
- * from the scan's moments (y = (k - m)/sigma is affine in k; z^2 = y^2 + 1),
- * so one pass accumulates only sum q z, sum q y z, sum q w z (one sqrt per
- * point).  Then the constrained 3x3 solve; writes (a, d, c), returns the
- * SSE. */
-SVI_LM_HD double svi_lm_qe_eval(const double *k, const double *w, const double *wt, int n,
-                                const struct svi_lm_scan *sc, double m, double sg, int lane,
-                                int n_lanes, double *abc)
-{
-  double v[3] = {0.0, 0.0, 0.0};
-  double inv = 1.0 / sg;
-  for (int i = lane; i < n; i += n_lanes) {
-    double y = (k[i] - m) * inv;
-    double qz = wt[i] * wt[i] * sqrt(y * y + 1.0);
-    v[0] += qz;
-    v[1] += qz * y;
-    v[2] += qz * w[i];
-  }
-  svi_lm_allreduce_sum(v, 3, n_lanes);
-  double mu = m - sc->k0;
-  struct svi_lm_qe s;
-  s.s1 = sc->s0;
-  s.sy = (sc->d1 - mu * sc->s0) * inv;
-  s.syy = (sc->d2 - 2.0 * mu * sc->d1 + mu * mu * sc->s0) * inv * inv;
-  s.sz = v[0];
-  s.syz = v[1];
-  s.szz = s.syy + sc->s0;
-  s.sw = sc->w0;
-  s.syw = (sc->wd - mu * sc->w0) * inv;
-  s.szw = v[2];
-  s.sww = sc->sww;
-  return svi_lm_qe_solve(&s, sg, &abc[0], &abc[1], &abc[2]);
-}
-
 /* A point of the quasi-explicit search: (m, sigma), its linear parameters
  * (a, d, c) and SSE. */
 struct svi_lm_qe_pt {
   double m, s, e, abc[3];
 };
+
+/* Candidates (m, sigma) evaluated together by one quasi-explicit pass. */
+#define SVI_LM_QE_BATCH 8
+
+/* One pass for nc <= SVI_LM_QE_BATCH candidates (cm[c], 1/sigma = ci[c]):
+ * v[j][c] = sum q z, sum q y z, sum q w z with y = (k - m)/sigma,
+ * z = sqrt(y^2 + 1), q = wt^2.  The candidates share the loads and q, and
+ * the inner loop over candidates has no cross-iteration dependency, so a
+ * compiler may vectorise it (several square roots per instruction) without
+ * reordering any sum. */
+SVI_LM_HD void svi_lm_qe_pass(const double *k, const double *w, const double *wt, int n,
+                              const double *cm, const double *ci, int nc, int lane, int n_lanes,
+                              double v[3][SVI_LM_QE_BATCH])
+{
+  for (int j = 0; j < 3; j++)
+    for (int c = 0; c < SVI_LM_QE_BATCH; c++)
+      v[j][c] = 0.0;
+  for (int i = lane; i < n; i += n_lanes) {
+    double ki = k[i], wi = w[i], q = wt[i] * wt[i];
+    for (int c = 0; c < nc; c++) {
+      double y = (ki - cm[c]) * ci[c];
+      double qz = q * sqrt(y * y + 1.0);
+      v[0][c] += qz;
+      v[1][c] += qz * y;
+      v[2][c] += qz * wi;
+    }
+  }
+  for (int j = 0; j < 3; j++)
+    svi_lm_allreduce_sum(v[j], nc, n_lanes);
+}
+
+/* The quasi-explicit solve at (m, sigma) from the pass's three z sums; the
+ * sums without z follow from the scan's moments (y = (k - m)/sigma is
+ * affine in k, z^2 = y^2 + 1).  Writes (a, d, c), returns the SSE. */
+SVI_LM_HD double svi_lm_qe_finish(const struct svi_lm_scan *sc, double m, double sg, double sz,
+                                  double syz, double szw, double *abc)
+{
+  double inv = 1.0 / sg, mu = m - sc->k0;
+  struct svi_lm_qe s;
+  s.s1 = sc->s0;
+  s.sy = (sc->d1 - mu * sc->s0) * inv;
+  s.syy = (sc->d2 - 2.0 * mu * sc->d1 + mu * mu * sc->s0) * inv * inv;
+  s.sz = sz;
+  s.syz = syz;
+  s.szz = s.syy + sc->s0;
+  s.sw = sc->w0;
+  s.syw = (sc->wd - mu * sc->w0) * inv;
+  s.szw = szw;
+  s.sww = sc->sww;
+  return svi_lm_qe_solve(&s, sg, &abc[0], &abc[1], &abc[2]);
+}
+
+/* Evaluates nc candidates and keeps the first with the lowest SSE below
+ * best->e in 'best'.  Returns 1 when best changed. */
+SVI_LM_HD int svi_lm_qe_candidates(const double *k, const double *w, const double *wt, int n,
+                                   const struct svi_lm_scan *sc, const double *cm, const double *cs,
+                                   int nc, int lane, int n_lanes, struct svi_lm_qe_pt *best)
+{
+  double ci[SVI_LM_QE_BATCH], v[3][SVI_LM_QE_BATCH], abc[3];
+  int changed = 0;
+  for (int c = 0; c < nc; c++)
+    ci[c] = 1.0 / cs[c];
+  svi_lm_qe_pass(k, w, wt, n, cm, ci, nc, lane, n_lanes, v);
+  for (int c = 0; c < nc; c++) {
+    double e = svi_lm_qe_finish(sc, cm[c], cs[c], v[0][c], v[1][c], v[2][c], abc);
+    if (e < best->e) {
+      best->e = e;
+      best->m = cm[c];
+      best->s = cs[c];
+      best->abc[0] = abc[0];
+      best->abc[1] = abc[1];
+      best->abc[2] = abc[2];
+      changed = 1;
+    }
+  }
+  return changed;
+}
 
 /* The start grid (see the file comment); writes its best point and the
  * steps the refinement starts from. */
@@ -580,23 +675,23 @@ SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double 
   double s_lo = fmin(fmax(span / 50.0, c->sigma_min), c->sigma_max);
   double s_hi = fmin(fmax(span, c->sigma_min), c->sigma_max);
   double ratio = g > 1 ? exp(log(s_hi / s_lo) / (g - 1)) : 2.0;
-  double abc[3];
+  double cm[SVI_LM_QE_BATCH], cs[SVI_LM_QE_BATCH];
+  int nc = 0;
   best->e = INFINITY;
   best->m = 0.5 * (k_min + k_max);
   best->s = sqrt(s_lo * s_hi);
   best->abc[0] = best->abc[1] = best->abc[2] = 0.0;
+  /* Row-major over (m, sigma), SVI_LM_QE_BATCH candidates per pass. */
   for (int im = 0; im < g; im++) {
     double m = g > 1 ? k_min + span * im / (g - 1) : 0.5 * (k_min + k_max);
     double sg = g > 1 ? s_lo : sqrt(s_lo * s_hi);
     for (int is = 0; is < g; is++, sg *= ratio) {
-      double e = svi_lm_qe_eval(k, w, wt, n, sc, m, sg, lane, n_lanes, abc);
-      if (e < best->e) {
-        best->e = e;
-        best->m = m;
-        best->s = sg;
-        best->abc[0] = abc[0];
-        best->abc[1] = abc[1];
-        best->abc[2] = abc[2];
+      cm[nc] = m;
+      cs[nc] = sg;
+      nc++;
+      if (nc == SVI_LM_QE_BATCH || (im == g - 1 && is == g - 1)) {
+        svi_lm_qe_candidates(k, w, wt, n, sc, cm, cs, nc, lane, n_lanes, best);
+        nc = 0;
       }
     }
   }
@@ -616,31 +711,21 @@ SVI_LM_HD void svi_lm_start_refine(const double *k, const double *w, const doubl
                                    double fs)
 {
   const double k_min = sc->k_min, k_max = sc->k_max;
-  double span = k_max - k_min, abc[3];
+  double span = k_max - k_min;
   double m_lo = k_min - c->m_pad, m_hi = k_max + c->m_pad;
-  for (int ev = 0; ev + 8 <= SVI_LM_REFINE_EVALS && dm > 1e-6 * (span + 1e-300);) {
-    struct svi_lm_qe_pt cand = *best;
+  double cm[SVI_LM_QE_BATCH], cs[SVI_LM_QE_BATCH];
+  for (int ev = 0; ev + 8 <= SVI_LM_REFINE_EVALS && dm > 1e-6 * (span + 1e-300); ev += 8) {
+    int nc = 0;
     for (int d = 0; d < 9; d++) {
       int um = d % 3 - 1, us = d / 3 - 1;
       if (um == 0 && us == 0)
         continue;
-      double m = fmin(fmax(best->m + um * dm, m_lo), m_hi);
       double sg = us > 0 ? best->s * fs : us < 0 ? best->s / fs : best->s;
-      sg = fmin(fmax(sg, c->sigma_min), c->sigma_max);
-      double e = svi_lm_qe_eval(k, w, wt, n, sc, m, sg, lane, n_lanes, abc);
-      ev++;
-      if (e < cand.e) {
-        cand.e = e;
-        cand.m = m;
-        cand.s = sg;
-        cand.abc[0] = abc[0];
-        cand.abc[1] = abc[1];
-        cand.abc[2] = abc[2];
-      }
+      cm[nc] = fmin(fmax(best->m + um * dm, m_lo), m_hi);
+      cs[nc] = fmin(fmax(sg, c->sigma_min), c->sigma_max);
+      nc++;
     }
-    if (cand.e < best->e) {
-      *best = cand;
-    } else {
+    if (!svi_lm_qe_candidates(k, w, wt, n, sc, cm, cs, nc, lane, n_lanes, best)) {
       dm *= 0.5;
       fs = sqrt(fs);
     }
@@ -742,6 +827,9 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
 
   /* 4. Projected Levenberg-Marquardt. */
   double lambda = use_warm ? SVI_LM_LAMBDA0_WARM : SVI_LM_LAMBDA0, nu = 2.0;
+  /* The linear model was poor at the last trial (or there was none yet):
+   * geodesic acceleration pays for its pass. */
+  int nonlinear = 1;
   int it = 0, done = 0;
   double lo[5], hi[5];
   while (!done && it < c->max_iter) {
@@ -750,15 +838,9 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
       done = 1;
       break;
     }
-    double M[5][5], rhs[5], dg[5] = {0.0, 0.0, 0.0, 0.0, 0.0}, dmax = 0.0;
+    double M[5][5], gr5[5], rhs[5], dg[5] = {0.0, 0.0, 0.0, 0.0, 0.0}, dmax = 0.0;
     int frz[5];
-    int t = 0;
-    for (int u = 0; u < 5; u++)
-      for (int v = u; v < 5; v++) {
-        M[u][v] = acc[t];
-        M[v][u] = acc[t];
-        t++;
-      }
+    svi_lm_normal(acc, x, M, gr5);
     for (int u = 0; u < 5; u++)
       dmax = fmax(dmax, M[u][u]);
     if (!(dmax > 0.0))
@@ -767,7 +849,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
     svi_lm_bounds(x, &bx, lo, hi);
     double gfree = 0.0;
     for (int u = 0; u < 5; u++) {
-      double gr = acc[SVI_LM_ACC_JTR + u];
+      double gr = gr5[u];
       int frozen = (svi_lm_at_lo(x, lo, u) && gr > 0.0) || (svi_lm_at_hi(x, hi, u) && gr < 0.0);
       frz[u] = frozen;
       rhs[u] = -gr;
@@ -799,7 +881,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
     /* Predicted SSE decrease of the linear model: dp^T (lambda D dp - g). */
     double pred = 0.0;
     for (int u = 0; u < 5; u++)
-      pred += rhs[u] * (lambda * dg[u] * rhs[u] - acc[SVI_LM_ACC_JTR + u]);
+      pred += rhs[u] * (lambda * dg[u] * rhs[u] - gr5[u]);
     /* Converged without spending a trial pass: the linear model promises a
      * decrease below tol_rel_sse, and lambda is small enough (< 1, relative
      * to diag(J^T J)) that this is not merely a short damped step. */
@@ -813,19 +895,21 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
      * plain LM crawls at a fixed small step.  Added only while it is a
      * correction, 2|acc|/|v| <= SVI_LM_ACCEL_ALPHA in the D norm; otherwise
      * the plain LM step is tried (cheaper than Transtrum's rejection). */
-    double ga[5], na = 0.0, nv = 0.0;
-    svi_lm_accel_rhs(x, rhs, k, wt, n, lane, n_lanes, ga);
-    for (int u = 0; u < 5; u++)
-      if (frz[u])
-        ga[u] = 0.0;
-    svi_lm_cholesky_subst(M, ga);
-    for (int u = 0; u < 5; u++) {
-      na += dg[u] * ga[u] * ga[u];
-      nv += dg[u] * rhs[u] * rhs[u];
-    }
-    if (4.0 * na <= SVI_LM_ACCEL_ALPHA * SVI_LM_ACCEL_ALPHA * nv)
+    if (nonlinear) {
+      double ga[5], na = 0.0, nv = 0.0;
+      svi_lm_accel_rhs(x, rhs, k, wt, n, lane, n_lanes, ga);
       for (int u = 0; u < 5; u++)
-        rhs[u] += 0.5 * ga[u];
+        if (frz[u])
+          ga[u] = 0.0;
+      svi_lm_cholesky_subst(M, ga);
+      for (int u = 0; u < 5; u++) {
+        na += dg[u] * ga[u] * ga[u];
+        nv += dg[u] * rhs[u] * rhs[u];
+      }
+      if (4.0 * na <= SVI_LM_ACCEL_ALPHA * SVI_LM_ACCEL_ALPHA * nv)
+        for (int u = 0; u < 5; u++)
+          rhs[u] += 0.5 * ga[u];
+    }
     double xt[5];
     for (int u = 0; u < 5; u++)
       xt[u] = x[u] + rhs[u];
@@ -845,6 +929,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
       /* Nielsen (1999): shrink lambda by how well the linear model
        * predicted the decrease, between 1/3 and 1. */
       double gain = pred > 0.0 ? (sse - sset) / pred : 0.0;
+      nonlinear = gain < SVI_LM_ACCEL_GAIN;
       double t3 = 2.0 * gain - 1.0;
       lambda = fmax(lambda * fmax(1.0 / 3.0, 1.0 - t3 * t3 * t3), 1e-15);
       nu = 2.0;
@@ -854,6 +939,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
     } else {
       lambda *= nu;
       nu *= 2.0;
+      nonlinear = 1;
       if (lambda > 1e16)
         done = 1;
     }

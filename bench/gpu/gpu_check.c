@@ -8,6 +8,7 @@
  *                                lines on stdout, a table on stderr); M: only
  *                                that number of points per slice
  *   gpu_check live               the ~100-slice live universe: latency median, p99
+ *   gpu_check cpu                the CPU oracle's speed, one core (no device needed)
  *
  * Exit 77 when no CUDA device is usable, like the GPU tests. */
 #define _POSIX_C_SOURCE 200809L
@@ -107,6 +108,12 @@ static int check_set(struct kernels_ctx *c, const char *mapping, const char *wha
            "                     cpu (%.10g %.10g %.10g %.10g %.10g) st %#x it %d\n",
            (long long)d.worst_w, g->p.a, g->p.b, g->p.rho, g->p.m, g->p.sigma, g->status, g->n_iter,
            r->p.a, r->p.b, r->p.rho, r->p.m, r->p.sigma, r->status, r->n_iter);
+  }
+  if (d.first_status >= 0) {
+    const struct svi_lm_result *g = &gpu[d.first_status], *r = &cpu[d.first_status];
+    printf("     first status mismatch, slice %lld: gpu %#x it %d sse %.10g, cpu %#x it %d sse "
+           "%.10g\n",
+           (long long)d.first_status, g->status, g->n_iter, g->sse, r->status, r->n_iter, r->sse);
   }
   free(gpu);
   free(cpu);
@@ -424,6 +431,38 @@ static int run_live(void)
   return run_cases(cases, 2);
 }
 
+/* The CPU oracle's own speed on the same smiles (one core, no device
+ * needed): the single-thread baseline the GPU numbers are compared with. */
+static int run_cpu(void)
+{
+  static const int ms[4] = {20, 50, 100, -1};
+  struct svi_lm_config cfg;
+  fit_config_default(&cfg);
+  for (int j = 0; j < 4; j++)
+    for (int warm = 0; warm <= 1; warm++) {
+      struct smiles s;
+      int64_t n = 3000;
+      if (smiles_make(&s, n, SMILE_RANDOM, ms[j], 4242) != 0)
+        return 1;
+      struct svi_lm_result *out = malloc((size_t)n * sizeof *out);
+      if (out == NULL)
+        return 1;
+      double t0 = wall_ms();
+      smiles_fit_cpu(&s, &cfg, warm, out);
+      double dt_ms = wall_ms() - t0;
+      double iters = 0.0;
+      for (int64_t i = 0; i < n; i++)
+        iters += out[i].n_iter;
+      printf("{\"variant\":\"cpu_1thread\",\"mean_points\":%.2f,\"warm\":%d,\"n_slices\":%lld,"
+             "\"fits_per_s\":%.6g,\"us_per_fit\":%.4g,\"mean_iter\":%.3f}\n",
+             (double)s.n_points / (double)n, warm, (long long)n, (double)n / (dt_ms * 1e-3),
+             dt_ms * 1e3 / (double)n, iters / (double)n);
+      free(out);
+      smiles_free(&s);
+    }
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   const char *cmd = argc > 1 ? argv[1] : "check";
@@ -434,6 +473,8 @@ int main(int argc, char **argv)
     else
       only_m = atoi(argv[i]);
   }
+  if (strcmp(cmd, "cpu") == 0)
+    return run_cpu();
   if (kernels_device_count() == 0) {
     fprintf(stderr, "gpu_check: no CUDA device, skipped\n");
     return EXIT_SKIP;
@@ -444,6 +485,6 @@ int main(int argc, char **argv)
     return run_bench(quick, only_m);
   if (strcmp(cmd, "live") == 0)
     return run_live();
-  fprintf(stderr, "usage: gpu_check check | bench [--quick] [M] | live\n");
+  fprintf(stderr, "usage: gpu_check check | bench [--quick] [M] | live | cpu\n");
   return 2;
 }

@@ -260,6 +260,7 @@ struct smiles_diff {
   double max_dw, max_dp;    /* over fitted slices */
   int64_t worst_w, worst_p; /* slice of max_dw, max_dp (-1: none) */
   int max_diter;            /* max |n_iter difference| */
+  int64_t first_status;     /* first slice whose status differs (-1: none) */
 };
 
 static inline int smiles_poisoned(const struct svi_lm_result *r)
@@ -282,7 +283,7 @@ static inline void smiles_compare(const struct smiles *s, const struct svi_lm_re
                                   struct smiles_diff *d)
 {
   memset(d, 0, sizeof *d);
-  d->worst_w = d->worst_p = -1;
+  d->worst_w = d->worst_p = d->first_status = -1;
   for (int64_t i = 0; i < s->n_slices; i++) {
     const struct svi_lm_result *g = &gpu[i], *c = &cpu[i];
     d->n++;
@@ -290,8 +291,11 @@ static inline void smiles_compare(const struct smiles *s, const struct svi_lm_re
       d->n_unwritten++;
       continue;
     }
-    if (g->status != c->status)
+    if (g->status != c->status) {
+      if (d->n_status == 0)
+        d->first_status = i;
       d->n_status++;
+    }
     int diter = abs(g->n_iter - c->n_iter);
     if (diter > d->max_diter)
       d->max_diter = diter;

@@ -105,8 +105,9 @@ if [ "$stage" = all ] || [ "$stage" = check ]; then
 fi
 
 if [ "$stage" = all ] || [ "$stage" = bench ]; then
-  echo "[run.sh] gpu_check live ($(left) s left)"
-  staged 90 "$GC" live >"$OUT/bench.jsonl" 2>"$OUT/bench_table.txt"
+  echo "[run.sh] gpu_check cpu + live ($(left) s left)"
+  staged 30 "$GC" cpu >"$OUT/bench.jsonl" 2>"$OUT/bench_table.txt"
+  staged 90 "$GC" live >>"$OUT/bench.jsonl" 2>>"$OUT/bench_table.txt"
   echo "[run.sh] gpu_check bench ($(left) s left)"
   quick=()
   [ "$stage" = all ] && quick=(--quick) # the full sweep needs its own call: run.sh bench
