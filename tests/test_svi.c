@@ -133,6 +133,21 @@ static void lee_bound_and_validation_reject_bad_parameters(void)
   CU_ASSERT_EQUAL(svi_butterfly_scan(&vogt, -1.0, 1.0, 2, &arb), ERR_INPUT);
 }
 
+/* QuantLib SviSmileSection (r = 0), stored as (a, b, sigma, rho, m): the
+ * values are read by name here, so the order cannot leak in. */
+static void quantlib_smile_section_values_match(void)
+{
+  struct svi q1 = {.a = -0.0666, .b = 0.229, .rho = 0.439, .m = 0.193, .sigma = 0.337};
+  ASSERT_NEAR(svi_w(&q1, q1.m), 0.010573, 1e-12); /* a + b sigma at K = F e^m */
+  struct svi q2 = {.a = 0.04, .b = 0.1, .rho = -0.4, .m = 0.0, .sigma = 0.3};
+  const double T = 181.0 / 365.0, F = 100.0;
+  const double K[5] = {80, 90, 100, 110, 120};
+  const double vol[5] = {0.41720490140741484, 0.39151169130572527, 0.37571295026186569,
+                         0.36939401760694596, 0.36979681352227545};
+  for (int i = 0; i < 5; i++)
+    ASSERT_NEAR(sqrt(svi_w(&q2, log(K[i] / F)) / T), vol[i], 1e-14);
+}
+
 int main(void)
 {
   static const struct test_case cases[] = {
@@ -144,6 +159,7 @@ int main(void)
       TEST_CASE(jump_wings_round_trip),
       TEST_CASE(jump_wings_of_symmetric_smile_has_m_zero),
       TEST_CASE(lee_bound_and_validation_reject_bad_parameters),
+      TEST_CASE(quantlib_smile_section_values_match),
   };
   return test_run("svi", cases, TEST_COUNT(cases));
 }
