@@ -20,16 +20,16 @@
  *     weighted points) -> SVI_LM_TOO_FEW; p is NaN then.
  *  2. Start (quasi-explicit, Zeliade 2009): for fixed (m, sigma),
  *     w = a + d y + c sqrt(y^2+1), y = (k-m)/sigma, is linear in (a, d, c):
- *     one pass of three sums (the others follow from the scan's moments)
- *     and a 3x3 solve with 0 <= c, |d| <= c (interior solution, else the
- *     best of the faces d = c, d = -c, c = d = 0), then Lee clamp
- *     (c + |d| <= 2 sigma, scaling c and d and refitting a).  Searched on a
- *     start_grid x start_grid grid -- m evenly over [k_min, k_max], sigma
- *     log-spaced over [span/50, span], span = k_max - k_min, clamped to
- *     [sigma_min, sigma_max] -- then refined by a compass search on the
- *     reduced objective SSE(m, sigma) (8 neighbours, steps halved when none
- *     improves, SVI_LM_REFINE_EVALS evaluations).  Lowest SSE wins, first
- *     on ties.
+ *     three sums per candidate (the others follow from the scan's moments;
+ *     up to SVI_LM_QE_BATCH candidates share one pass) and a 3x3 solve
+ *     with 0 <= c, |d| <= c (interior solution, else the best of the faces
+ *     d = c, d = -c, c = d = 0), then Lee clamp (c + |d| <= 2 sigma, scaling
+ *     c and d and refitting a).  Searched on a start_grid x start_grid grid
+ *     -- m evenly over [k_min, k_max], sigma log-spaced over [span/50, span],
+ *     span = k_max - k_min, clamped to [sigma_min, sigma_max] -- then
+ *     refined by a compass search on the reduced objective SSE(m, sigma)
+ *     (8 neighbours, steps halved when none improves, SVI_LM_REFINE_EVALS
+ *     evaluations).  Lowest SSE wins, first on ties.
  *  3. Warm start: a valid 'warm' (finite, b >= 0, |rho| < 1, sigma > 0) is
  *     projected and its exact SSE computed; the fit starts from it (status
  *     SVI_LM_WARM, lambda0 SVI_LM_LAMBDA0_WARM, refinement skipped) unless
@@ -37,19 +37,21 @@
  *     then the market moved enough that the old shape is not the better
  *     basin, and the cold path runs.
  *  4. LM with projection: r_i = wt_i (w(k_i;p) - w_i), analytic Jacobian;
- *     one fused pass per trial point gives SSE, J^T J and J^T r (one sqrt
- *     and one division per point).  Step: (J^T J + lambda D) v = -J^T r,
- *     D = diag(J^T J) floored at 1e-12 max diag, guarded 5x5 Cholesky in
- *     registers; parameters on a bound with the gradient pushing out are
- *     frozen for that step (their row is the identity).  Geodesic
- *     acceleration (Transtrum & Sethna 2012) from the analytic second
- *     directional derivative (one more pass): step v + a/2 while
+ *     one fused pass per trial point gives the SSE and 14 moments from
+ *     which J^T J and J^T r are assembled (one sqrt and one division per
+ *     point).  Step: (J^T J + lambda D) v = -J^T r, D = diag(J^T J) floored
+ *     at 1e-12 max diag, guarded 5x5 Cholesky in registers; parameters on a
+ *     bound with the gradient pushing out are frozen for that step (their
+ *     row is the identity).  Geodesic acceleration (Transtrum & Sethna
+ *     2012) from the analytic second directional derivative (one more
+ *     pass), on the first iteration and after a rejected or poorly
+ *     predicted trial (gain below SVI_LM_ACCEL_GAIN): step v + a/2 while
  *     2|a|/|v| <= SVI_LM_ACCEL_ALPHA, else v.  The trial point is projected
  *     onto the constraints (b >= 0, rho, sigma, m clamps, then Lee on b,
- *     then a >= -b sigma sqrt(1-rho^2)) and accepted iff its SSE is strictly
- *     lower.  lambda: Nielsen's update (x max(1/3, 1-(2g-1)^3) on accept,
- *     g the gain ratio; x nu, nu doubling, on reject or a failed
- *     factorisation).
+ *     then a >= -b sigma sqrt(1-rho^2)) and accepted iff its SSE is
+ *     strictly lower.  lambda: SVI_LM_LAMBDA0 (cold), then Nielsen's update
+ *     (x max(1/3, 1-(2g-1)^3) on accept, g the gain ratio; x nu, nu
+ *     doubling, on reject or a failed factorisation).
  *  5. Stop (SVI_LM_CONVERGED): the linear model predicts a relative SSE
  *     decrease below tol_rel_sse with lambda < 1 (no trial pass spent); an
  *     accepted step whose relative SSE decrease is below tol_rel_sse or
@@ -146,14 +148,14 @@ struct svi_lm_batch {
 #define SVI_LM_REFINE_EVALS 16
 /* Initial LM damping (relative to diag(J^T J)): a cold start is a grid
  * point, a warm start is usually within a Gauss-Newton step of the answer. */
-#define SVI_LM_LAMBDA0 1e-3
+#define SVI_LM_LAMBDA0 1e-4
 /* Geodesic acceleration is used while 2|a|/|v| stays below this
  * (Transtrum & Sethna's alpha). */
 #define SVI_LM_ACCEL_ALPHA 0.75
 /* ... and only after a trial whose gain ratio (actual / predicted SSE
  * decrease) was below this, or a rejected one: near the solution the model
  * is linear and the extra pass is pure cost. */
-#define SVI_LM_ACCEL_GAIN 0.9
+#define SVI_LM_ACCEL_GAIN 0.75
 #define SVI_LM_LAMBDA0_WARM 1e-6
 
 /* Number of values one fused pass reduces: 9 moments that give J^T J, 5

@@ -342,28 +342,57 @@ static void degenerate_inputs_stay_finite_and_feasible(void)
 
 static void warm_start_from_the_previous_fit_needs_fewer_iterations(void)
 {
+  /* A live slice: noisy quotes (0.3 vol points), refitted after the level
+   * moved by one vol point and the noise was redrawn. */
+  struct svi_lm_config c = cfg();
+  int it_cold = 0, it_warm = 0, n_warm = 0, n_same = 0, n_cases = 100;
+  rng_seed(31337);
+  for (int t = 0; t < n_cases; t++) {
+    struct smile z;
+    smile_random(&z);
+    for (int i = 0; i < z.n; i++) {
+      double iv = z.iv[i] + 0.003 * rng_normal();
+      z.w[i] = iv * iv * z.T;
+      z.wt[i] = 1.0 / (2.0 * iv * z.T * 0.01);
+    }
+    struct svi_lm_result prev, cold, warm;
+    svi_lm_fit(z.k, z.w, z.wt, z.n, z.T, NULL, &c, 0, 1, &prev);
+    for (int i = 0; i < z.n; i++) {
+      double iv = z.iv[i] + 0.01 + 0.003 * rng_normal();
+      z.w[i] = iv * iv * z.T;
+    }
+    svi_lm_fit(z.k, z.w, z.wt, z.n, z.T, NULL, &c, 0, 1, &cold);
+    svi_lm_fit(z.k, z.w, z.wt, z.n, z.T, &prev.p, &c, 0, 1, &warm);
+    CU_ASSERT(warm.status & SVI_LM_CONVERGED);
+    it_cold += cold.n_iter;
+    it_warm += warm.n_iter;
+    n_warm += (warm.status & SVI_LM_WARM) != 0;
+    n_same += fabs(warm.sse - cold.sse) <= 1e-8 * cold.sse &&
+              fabs(atm_vol_of(&warm.p, z.T) - atm_vol_of(&cold.p, z.T)) <= 1e-6;
+  }
+  fprintf(stderr, " [iterations cold %d, warm %d; warm used %d/%d] ", it_cold, it_warm, n_warm,
+          n_cases);
+  /* A one-point move is large against 0.3-point noise: the grid sometimes wins
+   * by the margin, and then the cold path runs (docs/calibration.md). */
+  CU_ASSERT(n_warm >= 60);
+  CU_ASSERT(it_warm < it_cold);
+  CU_ASSERT_EQUAL(n_same, n_cases);
+}
+
+static void warm_start_from_the_exact_answer_needs_no_iteration(void)
+{
   double k[50], w[50], wt[50];
   reference_points(k, w);
   for (int i = 0; i < 50; i++)
     wt[i] = 1.0;
   struct svi_lm_config c = cfg();
-  struct svi_lm_result prev, cold, warm;
-  svi_lm_fit(k, w, wt, 50, 1.0, NULL, &c, 0, 1, &prev);
-  /* The market moves a little: a new snapshot of the same slice. */
-  for (int i = 0; i < 50; i++)
-    w[i] *= 1.0 + 0.002 * cos(0.9 * i);
+  struct svi_lm_result cold, warm;
   svi_lm_fit(k, w, wt, 50, 1.0, NULL, &c, 0, 1, &cold);
-  svi_lm_fit(k, w, wt, 50, 1.0, &prev.p, &c, 0, 1, &warm);
+  svi_lm_fit(k, w, wt, 50, 1.0, &cold.p, &c, 0, 1, &warm);
   CU_ASSERT(warm.status & SVI_LM_WARM);
-  CU_ASSERT_FALSE(cold.status & SVI_LM_WARM);
   CU_ASSERT(warm.status & SVI_LM_CONVERGED);
-  CU_ASSERT(warm.n_iter < cold.n_iter);
-  ASSERT_NEAR(warm.p.a, cold.p.a, 1e-9);
-  ASSERT_NEAR(warm.p.b, cold.p.b, 1e-8);
-  ASSERT_NEAR(warm.p.rho, cold.p.rho, 1e-7);
-  ASSERT_NEAR(warm.p.m, cold.p.m, 1e-8);
-  ASSERT_NEAR(warm.p.sigma, cold.p.sigma, 1e-7);
-  ASSERT_REL(warm.sse, cold.sse, 1e-9);
+  CU_ASSERT(warm.n_iter <= 1);
+  ASSERT_REL(warm.sse, cold.sse, 1e-12);
 }
 
 static void a_far_off_warm_start_loses_to_the_quasi_explicit_start(void)
@@ -539,6 +568,7 @@ int main(void)
       TEST_CASE(fit_on_wide_strikes_avoids_the_high_atm_local_minimum),
       TEST_CASE(degenerate_inputs_stay_finite_and_feasible),
       TEST_CASE(warm_start_from_the_previous_fit_needs_fewer_iterations),
+      TEST_CASE(warm_start_from_the_exact_answer_needs_no_iteration),
       TEST_CASE(a_far_off_warm_start_loses_to_the_quasi_explicit_start),
       TEST_CASE(batch_results_are_identical_for_one_and_two_threads),
       TEST_CASE(too_few_points_are_refused_with_err_input),
