@@ -1,0 +1,76 @@
+/* feed: live connectors to the venues (Deribit JSON-RPC websocket, OKX,
+ * Bybit v5, Binance eapi), on libwebsockets (client) and libcurl (REST
+ * listings).  Each connector keeps its listing, subscribes, answers
+ * heartbeats, normalizes every frame with <venue>_parse and pushes quotes
+ * and link events into the quote queue.
+ *
+ *   venue --ws--> feed (I/O thread) --qq_push_quotes / qq_push_link--> qqueue
+ *
+ * Resilience: reconnect with capped exponential backoff and full jitter
+ * (backoff_min_ms .. backoff_max_ms, reset after a connection that stayed up
+ * for a minute); resubscribe everything on reconnect; reconnect when nothing
+ * arrived for silence_ms; listing refresh every listing_refresh_ms and on
+ * the venue's instrument events (expiries roll off, new ones list); frames
+ * over msg_max are dropped and counted; outgoing requests respect each
+ * venue's rate limit (reference/exchanges.md).  Credentials are never needed
+ * for public market data and never logged.
+ *
+ * Threads: every function here runs on the thread that services the
+ * lws_context (the I/O loop); REST fetches run on a helper thread and hand
+ * their bodies back through lws_cancel_service. */
+#ifndef VOLSURF_FEEDS_FEED_H
+#define VOLSURF_FEEDS_FEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+#include "norm.h"
+#include "qqueue.h"
+
+struct lws_context;
+
+struct feed_config {
+  const char *venue;   /* "deribit", "okx", "bybit", "binance" */
+  const char *ws_url;  /* NULL: the venue's production endpoint; the simulator:
+                          "ws://127.0.0.1:9901/ws/api/v2" */
+  const char *rest_url; /* NULL: the venue's production REST base (listings) */
+  const char *assets;   /* comma list ("BTC,ETH"); NULL: every option family listed */
+  int64_t backoff_min_ms;     /* default 250 */
+  int64_t backoff_max_ms;     /* default 30000 */
+  int64_t silence_ms;         /* default 15000 */
+  int64_t listing_refresh_ms; /* default 600000 */
+  size_t msg_max;             /* default FEEDS_MSG_MAX */
+  uint64_t seed;              /* backoff jitter */
+};
+
+/* Status of one connector, for /healthz, /metrics and tests. */
+struct feed_status {
+  char venue[QUOTE_VENUE_LEN];
+  int connected;     /* websocket up and subscribed */
+  long n_connects;   /* successful connections (1 + reconnects) */
+  long n_subscribed; /* instruments currently subscribed */
+  int64_t last_msg_us;
+  int64_t last_quote_us;
+  struct feeds_stats stats; /* normalizer counters */
+  long n_dropped_queue;     /* quotes the queue refused */
+  long n_oversize;          /* frames over msg_max */
+};
+
+void feed_config_default(struct feed_config *c, const char *venue);
+
+struct feeds;
+/* A set of connectors on an existing lws_context (created with
+ * LWS_SERVER_OPTION_EXPLICIT_VHOSTS; feeds_new adds its own client vhost).
+ * Borrows ctx, out and metrics (may be NULL).  Returns NULL on failure. */
+struct feeds *feeds_new(struct lws_context *ctx, struct qqueue *out, struct metrics *metrics);
+/* Starts one connector (copies c).  Returns 0, ERR_INPUT (unknown venue,
+ * bad URL) or ERR_NOMEM. */
+int feeds_add(struct feeds *f, const struct feed_config *c);
+int feeds_count(const struct feeds *f);
+/* Status of connector i (0 <= i < feeds_count). */
+void feeds_status(const struct feeds *f, int i, struct feed_status *out);
+/* Closes every connection (QQ_LINK_DOWN pushed for each) and frees. */
+void feeds_free(struct feeds *f);
+
+#endif

@@ -1,0 +1,69 @@
+/* calib: the calibration worker of `volsurf serve` / `volsurf replay`.  It
+ * drains the quote queue into the book, and every cadence tick fits the
+ * slices whose quotes changed (all assets, one fitter call, warm-started
+ * from the previous fit), runs the diagnostics and derived values, and puts
+ * a new surface version of every changed (venue, asset) into the mailbox.
+ *
+ *   qqueue --> [calib thread: book, fitter, diag, derived] --> surface_mailbox
+ *
+ * Staleness: a venue is stale after QQ_LINK_DOWN, or when nothing (quote or
+ * QQ_LINK_ALIVE) arrived for venue_stale_us; an expiry is stale when its
+ * newest quote is older than quote_stale_us or its venue is stale.  Stale
+ * surfaces are republished with the flags set and the last good fits kept.
+ * Fits that fail diag_usable keep the previous good parameters (usable = 0).
+ *
+ * Threads: calib_start runs one worker thread; 'on_publish' is called from it
+ * after each put into the mailbox (cmd_serve passes lws_cancel_service to
+ * wake the I/O loop).  calib_stop joins it.  Nothing else is shared. */
+#ifndef VOLSURF_CALIB_H
+#define VOLSURF_CALIB_H
+
+#include <stdint.h>
+
+#include "fit.h"
+#include "metrics.h"
+#include "qqueue.h"
+#include "slice.h"
+#include "surface.h"
+
+struct calib_config {
+  int64_t cadence_us;     /* default 100 ms */
+  int64_t venue_stale_us; /* default 5 s */
+  int64_t quote_stale_us; /* default 60 s */
+  int backend;            /* enum fit_backend, default AUTO */
+  int n_threads;          /* CPU fitter threads, default 1 (the I/O loop has the other core) */
+  int max_instruments;    /* book cap, default 200000 */
+  int delta_conv;         /* enum derived_delta_conv, default forward */
+  int max_points_per_expiry; /* smile points sent per expiry, default 256 */
+  struct slice_config slice;
+  /* Time source (NULL: the wall clock).  Replay passes the recording's
+   * clock so that a replay reproduces its fits. */
+  int64_t (*now_us)(void *ctx);
+  void *now_ctx;
+};
+
+/* Called from the worker after each publish; must be thread-safe. */
+typedef void (*calib_publish_fn)(void *ctx);
+
+void calib_config_default(struct calib_config *c);
+
+struct calib;
+/* Borrows in, out and metrics (metrics may be NULL) for the calib's life.
+ * Returns 0, ERR_NOMEM, or ERR_NODEV (backend gpu without a device; err says
+ * why). */
+int calib_new(const struct calib_config *c, struct qqueue *in, struct surface_mailbox *out,
+              struct metrics *metrics, calib_publish_fn on_publish, void *publish_ctx,
+              struct calib **out_calib, char *err, size_t errlen);
+/* Runs one tick on the caller's thread: drain, fit what changed, publish.
+ * Returns the number of surfaces published.  For tests and replay; not to
+ * be mixed with a running worker. */
+int calib_tick(struct calib *cb);
+int calib_start(struct calib *cb);
+/* Stops and joins the worker (closes nothing it borrowed). */
+void calib_stop(struct calib *cb);
+void calib_free(struct calib *cb);
+/* Wall time of the worker's last completed tick (0 before the first);
+ * thread-safe, for /healthz. */
+int64_t calib_last_tick_us(const struct calib *cb);
+
+#endif
