@@ -12,6 +12,18 @@ static const struct {
     {"fit", cmd_fit, "calibrate recorded option chains (tardis CSV, Deribit CSV)"},
     {"bench", cmd_bench, "measure fit throughput and latency (synthetic or file slices)"},
     {"svi", cmd_svi, "evaluate an SVI parameter set: vols, arbitrage checks, jump-wings"},
+#ifdef VOLSURF_HAVE_CMD_serve
+    {"serve", cmd_serve, "run the live service: feeds, calibration, dashboard and stream"},
+#endif
+#ifdef VOLSURF_HAVE_CMD_simulate
+    {"simulate", cmd_simulate, "serve a simulated market on the Deribit wire protocol"},
+#endif
+#ifdef VOLSURF_HAVE_CMD_record
+    {"record", cmd_record, "record normalized quotes from the feeds to a tardis CSV"},
+#endif
+#ifdef VOLSURF_HAVE_CMD_replay
+    {"replay", cmd_replay, "replay a recording through the calibration pipeline"},
+#endif
 };
 
 static void usage(FILE *f)
