@@ -29,9 +29,9 @@ struct lws_context;
 typedef int (*gw_health_fn)(void *ctx, char *reason, size_t cap);
 
 struct gw_config {
-  const char *iface;       /* NULL: all interfaces; "127.0.0.1" for tests */
-  int port;                /* default 8080; 0: an ephemeral port (gw_port) */
-  const char *static_dir;  /* built dashboard (web/dist); NULL: none (404) */
+  const char *iface;           /* NULL: all interfaces; "127.0.0.1" for tests */
+  int port;                    /* default 8080; 0: an ephemeral port (gw_port) */
+  const char *static_dir;      /* built dashboard (web/dist); NULL: none (404) */
   const char *allowed_origins; /* comma list of Origin values; NULL: any */
   int max_clients;             /* default 20000 */
   int heartbeat_ms;            /* default 1000 */
@@ -42,7 +42,7 @@ struct gw_config {
   struct metrics *metrics;     /* borrowed, may be NULL */
   gw_health_fn health;         /* may be NULL: always healthy */
   void *health_ctx;
-  int64_t epoch;               /* 0: server start time in ms */
+  int64_t epoch; /* 0: server start time in ms */
 };
 
 void gw_config_default(struct gw_config *c);
