@@ -57,8 +57,9 @@ int gw_new(struct lws_context *ctx, const struct gw_config *c, struct gateway **
 int gw_port(const struct gateway *gw);
 /* Any thread: wake the I/O loop to drain the mailbox (lws_cancel_service). */
 void gw_wake(struct gateway *gw);
-/* Closes every client with 1001 and frees (on the I/O thread, before the
- * context is destroyed). */
+/* Closes every client with 1001 and frees (on the I/O thread, outside any
+ * lws callback, before the context is destroyed: it services the context
+ * for up to ~50 ms so that the close frames go out).  NULL-safe. */
 void gw_free(struct gateway *gw);
 int gw_n_clients(const struct gateway *gw);
 

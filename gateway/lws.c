@@ -12,9 +12,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct gw_pss {
   struct gw_peer *peer;
+  int closing;         /* gw_free: close with 1001 at the next writable */
   unsigned char *body; /* HTTP response body (LWS_PRE headroom) */
   size_t body_len, body_off;
 };
@@ -167,6 +169,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
     return 0;
   case LWS_CALLBACK_SERVER_WRITEABLE:
+    if (pss->closing) {
+      lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY, (unsigned char *)"shutdown", 8);
+      return -1;
+    }
     if (!gw || !pss->peer)
       return 0;
     if (gw_peer_writable(gw, pss->peer) < 0) {
@@ -329,15 +335,27 @@ void gw_free(struct gateway *gw)
   if (!gw)
     return;
   lws_sul_cancel(&gw->sul);
+  if (gw->h)
+    gw->h->gw = NULL; /* from here on the callback ignores this gateway */
+  int n = 0;
   while (gw->peers) {
     struct gw_peer *p = gw->peers;
     struct gw_pss *pss = p->pss;
-    if (pss)
+    if (pss) {
       pss->peer = NULL;
-    lws_close_reason(p->wsi, LWS_CLOSE_STATUS_GOINGAWAY, (unsigned char *)"shutdown", 8);
-    lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+      pss->closing = 1; /* the next writable sends close 1001 */
+    }
+    lws_callback_on_writable(p->wsi);
     gw->k.closed[GW_CLOSE_SHUTDOWN]++;
     gw_peer_close(gw, p);
+    n++;
+  }
+  /* The context is usually destroyed next, which closes sockets without a
+   * close frame: give lws a few passes (bounded, ~50 ms) to send them. */
+  for (int i = 0; n > 0 && i < 25; i++) {
+    lws_service(gw->ctx, -1);
+    struct timespec ts = {0, 2000000};
+    nanosleep(&ts, NULL);
   }
   gw_flush_metrics(gw);
   for (int i = 0; i < gw->n_surf; i++) {
@@ -345,8 +363,6 @@ void gw_free(struct gateway *gw)
     gw_msg_unref(gw->surf[i].snap);
   }
   gw_msg_unref(gw->surfaces_msg);
-  if (gw->h)
-    gw->h->gw = NULL;
   free(gw->origins);
   free(gw);
 }

@@ -734,6 +734,18 @@ static void connection_cap_closes_with_1013(void)
   server_stop(&s);
 }
 
+static void server_shutdown_closes_clients_with_1001(void)
+{
+  struct server s;
+  start_default(&s);
+  int fd = ws_connect(s.port);
+  CU_ASSERT_FATAL(fd >= 0);
+  cJSON_Delete(ws_next(fd, "hello"));
+  server_stop(&s);
+  CU_ASSERT_EQUAL(ws_wait_close(fd), 1001);
+  close(fd);
+}
+
 int main(void)
 {
   static const struct test_case cases[] = {
@@ -747,6 +759,7 @@ int main(void)
       TEST_CASE(static_files_are_served_and_traversal_is_refused),
       TEST_CASE(origin_not_on_the_allow_list_is_refused_with_403),
       TEST_CASE(connection_cap_closes_with_1013),
+      TEST_CASE(server_shutdown_closes_clients_with_1001),
   };
   return test_run("gateway", cases, (int)(sizeof(cases) / sizeof(cases[0])));
 }
