@@ -145,12 +145,7 @@ struct svi_lm_batch {
  * the cap only bounds the work). */
 #define SVI_LM_MAX_START_GRID 16
 /* Evaluations of the compass refinement after the start grid. */
-#ifndef SVI_LM_REFINE_EVALS
 #define SVI_LM_REFINE_EVALS 16
-#endif
-#ifndef SVI_LM_RH
-#define SVI_LM_RH 1.0
-#endif
 /* Initial LM damping (relative to diag(J^T J)): a cold start is a grid
  * point, a warm start is usually within a Gauss-Newton step of the answer. */
 #define SVI_LM_LAMBDA0 1e-4
@@ -687,12 +682,16 @@ SVI_LM_HD int svi_lm_qe_candidates(const double *k, const double *w, const doubl
   return changed;
 }
 
-/* The start grid (see the file comment); writes its best point and the
- * steps the refinement starts from. */
+/* The start grid (see the file comment); writes its best point, the steps
+ * the refinement starts from and the refinement evaluations already
+ * settled (*done).  When the best is interior, its 8 neighbours at the grid
+ * spacing are grid points, none better: the refinement's first round is
+ * known to fail, so it starts at half the spacing with 8 evaluations done,
+ * which is what evaluating that round would have led to, without the pass. */
 SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double *wt, int n,
                                  const struct svi_lm_scan *sc, const struct svi_lm_config *c,
                                  int lane, int n_lanes, struct svi_lm_qe_pt *best, double *dm,
-                                 double *fs)
+                                 double *fs, int *done)
 {
   const double k_min = sc->k_min, k_max = sc->k_max;
   int g = c->start_grid;
@@ -724,8 +723,15 @@ SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double 
       }
     }
   }
-  *dm = (g > 1 ? span / (g - 1) : 0.5 * span) * SVI_LM_RH;
-  *fs = SVI_LM_RH < 1.0 ? sqrt(ratio) : ratio;
+  *dm = g > 1 ? span / (g - 1) : 0.5 * span;
+  *fs = ratio;
+  *done = 0;
+  if (g >= 3 && best->m > k_min && best->m < k_max && best->s > s_lo * (1.0 + 1e-9) &&
+      best->s < s_hi * (1.0 - 1e-9)) {
+    *dm *= 0.5;
+    *fs = sqrt(ratio);
+    *done = 8;
+  }
 }
 
 /* Compass search on the reduced objective SSE(m, sigma) (the linear
@@ -737,13 +743,13 @@ SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double 
 SVI_LM_HD void svi_lm_start_refine(const double *k, const double *w, const double *wt, int n,
                                    const struct svi_lm_scan *sc, const struct svi_lm_config *c,
                                    int lane, int n_lanes, struct svi_lm_qe_pt *best, double dm,
-                                   double fs)
+                                   double fs, int done)
 {
   const double k_min = sc->k_min, k_max = sc->k_max;
   double span = k_max - k_min;
   double m_lo = k_min - c->m_pad, m_hi = k_max + c->m_pad;
   double cm[SVI_LM_QE_BATCH], cs[SVI_LM_QE_BATCH];
-  for (int ev = 0; ev + 8 <= SVI_LM_REFINE_EVALS && dm > 1e-6 * (span + 1e-300); ev += 8) {
+  for (int ev = done; ev + 8 <= SVI_LM_REFINE_EVALS && dm > 1e-6 * (span + 1e-300); ev += 8) {
     int nc = 0;
     for (int d = 0; d < 9; d++) {
       int um = d % 3 - 1, us = d / 3 - 1;
@@ -823,9 +829,10 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
 
   /* 2. Quasi-explicit start grid. */
   double x[5], acc[SVI_LM_NACC], dm, fs;
+  int done_ev;
   unsigned status = 0;
   struct svi_lm_qe_pt qe;
-  svi_lm_start_grid(k, w, wt, n, &sc, c, lane, n_lanes, &qe, &dm, &fs);
+  svi_lm_start_grid(k, w, wt, n, &sc, c, lane, n_lanes, &qe, &dm, &fs, &done_ev);
 
   /* 3. Warm start: kept unless the grid's best is clearly better; then the
    * refinement is skipped, which is most of the warm start's saving. */
@@ -844,7 +851,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
   if (use_warm) {
     status |= SVI_LM_WARM;
   } else {
-    svi_lm_start_refine(k, w, wt, n, &sc, c, lane, n_lanes, &qe, dm, fs);
+    svi_lm_start_refine(k, w, wt, n, &sc, c, lane, n_lanes, &qe, dm, fs, done_ev);
     svi_lm_qe_to_x(&qe, x);
     svi_lm_project(x, &bx);
     svi_lm_pass(x, k, w, wt, n, lane, n_lanes, acc);
