@@ -313,9 +313,9 @@ static int cmp_cand(const void *a, const void *b)
 }
 
 /* Adds the strikes Deribit would list around forward F: every step within
- * 1.5 ATM standard deviations, every second step out to 2.5, every fifth
- * out to 3.5 (4 on the call side, where log-strikes run further), nearest
- * first until the expiry is full.  Existing strikes stay. */
+ * 1.5 ATM standard deviations, every second step out to 2.5 (3.5 below the
+ * forward), every fifth out to 3.5 (4 above the forward), nearest first
+ * until the expiry is full.  Existing strikes stay. */
 static void expiry_extend(struct sim_market *m, struct asset *a, struct expiry *e, double T)
 {
   double F = asset_forward(a, T);
@@ -331,7 +331,10 @@ static void expiry_extend(struct sim_market *m, struct asset *a, struct expiry *
   for (long j = jlo; j <= jhi && n < (int)(sizeof(c) / sizeof(c[0])); j++) {
     double K = clean((double)j * e->step);
     double ak = fabs(log(K / F)) / sd;
-    int keep = ak <= 1.5 || (j % 2 == 0 && ak <= 2.5) || j % 5 == 0;
+    /* Below the forward log-gaps grow as K falls: every second step
+     * reaches further there. */
+    double reach = K < F ? 3.5 : 2.5;
+    int keep = ak <= 1.5 || (j % 2 == 0 && ak <= reach) || j % 5 == 0;
     if (keep && !has_strike(e, K))
       c[n++] = (struct cand){K, ak};
   }
@@ -519,8 +522,11 @@ struct sim_market *sim_market_new(const struct sim_config *c)
     goto fail;
   /* A different seed starts from a different market: draw the initial
    * state instead of taking the specs' means verbatim. */
-  for (int a = 0; a < m->n_assets; a++)
+  for (int a = 0; a < m->n_assets; a++) {
     asset_evolve(&m->asset[a], &m->rng, 30.0 / 365.0, m->cfg.vol_scale);
+    /* ...but start the spot near its level, not a month of drift away. */
+    m->asset[a].spot = m->asset[a].spec->spot * exp(0.05 * synth_normal(&m->rng));
+  }
   for (int a = 0; a < m->n_assets; a++)
     asset_list(m, &m->asset[a]);
   if (rebuild(m) < 0)
@@ -601,6 +607,15 @@ double sim_market_spot(const struct sim_market *m, int a)
   return a >= 0 && a < m->n_assets ? m->asset[a].spot : NAN;
 }
 
+/* The forward as quoted (underlying_price): cents for BTC/ETH, 1e-4 USDC
+ * for the altcoins.  Everything a ticker states is computed from this
+ * rounded value, so that its prices and IVs agree with what it publishes. */
+static double quoted_forward(const struct asset *a, double T)
+{
+  double scale = a->spec->coin ? 100.0 : 1e4;
+  return round(asset_forward(a, T) * scale) / scale;
+}
+
 int sim_market_truth(const struct sim_market *m, int i, struct svi *svi, double *forward,
                      double *T_years)
 {
@@ -611,7 +626,7 @@ int sim_market_truth(const struct sim_market *m, int i, struct svi *svi, double 
   if (svi)
     asset_smile(a, T, svi);
   if (forward)
-    *forward = asset_forward(a, T);
+    *forward = quoted_forward(a, T);
   if (T_years)
     *T_years = T;
   return 0;
@@ -636,9 +651,13 @@ static double tick_of(const struct sim_instrument *in, double px)
                                                                : in->tick_size;
 }
 
+/* Rounds to a decimal unit (0.01, 1e-8) as round(x s)/s with s = 1/unit an
+ * exact integer: the division is correctly rounded, so the result is the
+ * double nearest the decimal, the one a JSON parser reads back. */
 static double round_to(double x, double unit)
 {
-  return round(x / unit) * unit;
+  double s = round(1.0 / unit);
+  return round(x * s) / s;
 }
 
 static double tick_floor(const struct sim_instrument *in, double px)
@@ -679,7 +698,7 @@ int sim_market_ticker(const struct sim_market *m, int i, struct sim_ticker *t)
   const struct asset *a = &m->asset[m->ref[i].a];
   const struct sim_config *c = &m->cfg;
   double T = (double)(in->expiry_us - m->now_us) / YEAR_US;
-  double F = asset_forward(a, T);
+  double F = quoted_forward(a, T);
   struct svi p;
   asset_smile(a, T, &p);
   double K = in->strike, k = log(K / F);
@@ -759,7 +778,7 @@ int sim_market_ticker(const struct sim_market *m, int i, struct sim_ticker *t)
   t->min_price = fmax(in->tick_size, tick_floor(in, mark * 0.5));
   t->max_price = tick_ceil(in, mark * 1.5 + (in->coin ? 0.01 : 0.01 * F));
   t->settlement_price = t->mark_price;
-  t->underlying_price = round_to(F, in->coin ? 0.01 : 1e-4);
+  t->underlying_price = F;
   t->index_price = round_to(a->spot, in->coin ? 0.01 : 1e-4);
   t->estimated_delivery_price = t->index_price;
   t->interest_rate = 0.0;

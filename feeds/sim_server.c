@@ -76,7 +76,7 @@ static void sbuf_puts(struct sbuf *b, const char *s)
 /* Appends a number as Deribit prints it, null for NaN. */
 static int put_num(char *buf, size_t cap, size_t *n, const char *key, double x, int comma)
 {
-  int w = isfinite(x) ? snprintf(buf + *n, cap - *n, "%s\"%s\":%.10g", comma ? "," : "", key, x)
+  int w = isfinite(x) ? snprintf(buf + *n, cap - *n, "%s\"%s\":%.15g", comma ? "," : "", key, x)
                       : snprintf(buf + *n, cap - *n, "%s\"%s\":null", comma ? "," : "", key);
   if (w < 0 || (size_t)w >= cap - *n)
     return ERR_FULL;
@@ -110,7 +110,9 @@ int sim_wire_ticker(const struct sim_instrument *in, const struct sim_ticker *t,
   char ui[96];
   snprintf(ui, sizeof ui, ",\"underlying_index\":\"%s\"", t->underlying_index);
   rc |= put_raw(buf, cap, &n, ui);
-  rc |= put_num(buf, cap, &n, "timestamp", (double)t->timestamp_ms, 1);
+  char ts[48];
+  snprintf(ts, sizeof ts, ",\"timestamp\":%lld", (long long)t->timestamp_ms);
+  rc |= put_raw(buf, cap, &n, ts);
   rc |= put_raw(buf, cap, &n, ",\"stats\":{");
   rc |= put_num(buf, cap, &n, "volume_usd", t->volume_usd, 0);
   rc |= put_num(buf, cap, &n, "volume", t->volume, 1);
