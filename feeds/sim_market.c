@@ -83,6 +83,7 @@ struct sim_market {
   struct synth_rng rng;
   int64_t now_us;
   long next_id;
+  int dirty; /* listing changed since the last rebuild */
   int n_assets;
   struct asset asset[SIM_MAX_ASSETS];
   int n_inst, cap_inst;
@@ -344,6 +345,7 @@ static void expiry_extend(struct sim_market *m, struct asset *a, struct expiry *
     e->id[e->n_strikes] = m->next_id;
     m->next_id += 2;
     e->n_strikes++;
+    m->dirty = 1;
   }
   e->f_extended = F;
 }
@@ -356,6 +358,8 @@ static void asset_list(struct sim_market *m, struct asset *a)
   for (int i = 0; i < a->n_exp; i++)
     if (a->exp[i].expiry_us > now)
       a->exp[k++] = a->exp[i];
+  if (k != a->n_exp)
+    m->dirty = 1;
   a->n_exp = k;
   int64_t want[SIM_MAX_EXPIRIES];
   int n_want = schedule(now, want, SIM_MAX_EXPIRIES);
@@ -371,6 +375,7 @@ static void asset_list(struct sim_market *m, struct asset *a)
       pos--;
     memmove(&a->exp[pos + 1], &a->exp[pos], (size_t)(a->n_exp - pos) * sizeof(a->exp[0]));
     a->n_exp++;
+    m->dirty = 1;
     struct expiry *e = &a->exp[pos];
     memset(e, 0, sizeof(*e));
     e->expiry_us = want[i];
@@ -531,6 +536,7 @@ struct sim_market *sim_market_new(const struct sim_config *c)
     asset_list(m, &m->asset[a]);
   if (rebuild(m) < 0)
     goto fail;
+  m->dirty = 0;
   return m;
 fail:
   sim_market_free(m);
@@ -558,6 +564,10 @@ int sim_market_advance(struct sim_market *m, int64_t now_us)
   m->now_us = now_us;
   for (int a = 0; a < m->n_assets; a++)
     asset_list(m, &m->asset[a]);
+  /* The table changes only when something listed or rolled off. */
+  if (!m->dirty)
+    return 0;
+  m->dirty = 0;
   return rebuild(m);
 }
 
