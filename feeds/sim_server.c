@@ -814,6 +814,8 @@ static int http_write_some(struct conn *c, struct lws *wsi)
     lws_callback_on_writable(wsi);
     return 0;
   }
+  free(c->http.p);
+  c->http = (struct sbuf){0};
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -856,6 +858,7 @@ static int sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     conn_unlink(s, c);
     return 0;
   case LWS_CALLBACK_HTTP:
+    free(c->http.p); /* a previous request on a kept-alive connection */
     memset(c, 0, sizeof(*c));
     c->wsi = wsi;
     return http_request(s, wsi, c, (const char *)in);
