@@ -137,7 +137,7 @@ int gwc_resync(struct gw_client *c, int surf, int64_t now_ms)
 {
   struct gw_sub *s = gwc_sub(c, surf);
   if (!s)
-    return ERR_STATE;
+    return ERR_BADSTATE;
   drop_surface(c, surf);
   s->want_snapshot = 1;
   track_busy(c, now_ms);

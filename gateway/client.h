@@ -70,7 +70,7 @@ struct gw_sub *gwc_sub(struct gw_client *c, int surf);
  * or ERR_FULL past PROTO_MAX_SUBS. */
 int gwc_subscribe(struct gw_client *c, int surf, int64_t now_ms);
 /* Owes surf a fresh snapshot (resync): drops its queued messages.  Returns
- * 0, or ERR_STATE when not subscribed. */
+ * 0, or ERR_BADSTATE when not subscribed. */
 int gwc_resync(struct gw_client *c, int surf, int64_t now_ms);
 /* Unsubscribes and drops surf's queued messages.  No-op when absent. */
 void gwc_unsubscribe(struct gw_client *c, int surf, int64_t now_ms);

@@ -8,11 +8,7 @@
 
 #include <libwebsockets.h>
 
-/* OpenSSL (included by libwebsockets.h) declares a type ERR_STATE, which
- * clashes with err.h's constant: rename ours while err.h is read. */
-#define ERR_STATE VOLSURF_ERR_STATE
 #include "err.h"
-#undef ERR_STATE
 
 #include "client.h"
 #include "gateway.h"

@@ -572,7 +572,7 @@ static void unsubscribe_drops_queued_messages_and_too_many_subscriptions_fail(vo
   gwc_unsubscribe(&c, 3, 2);
   CU_ASSERT_EQUAL(c.n, 0);
   CU_ASSERT_EQUAL(gwc_push(&c, p, 2), GWC_SKIPPED);
-  CU_ASSERT_EQUAL(gwc_resync(&c, 3, 2), ERR_STATE);
+  CU_ASSERT_EQUAL(gwc_resync(&c, 3, 2), ERR_BADSTATE);
   gw_msg_unref(p);
   gwc_fini(&c);
 }
