@@ -355,11 +355,14 @@ static void on_event(struct conn *c, int ep, uint32_t events, int n_surf)
   }
   if (c->state == C_OPEN)
     parse_frames(c, n_surf);
-  /* keep idle clients small: drop the read buffer when it is empty */
+  /* keep the client side small: hold only the unparsed tail between events */
   if (c->len == 0) {
     free(c->buf);
     c->buf = NULL;
     c->cap = 0;
+  } else if (c->cap > c->len + 4096) {
+    c->buf = realloc(c->buf, c->len + 1);
+    c->cap = c->len + 1;
   }
 }
 
