@@ -427,7 +427,8 @@ int proto_canonical(const cJSON *doc, char *buf, size_t cap)
   int i = 0;
   for (const cJSON *e = n ? ex->child : NULL; e; e = e->next)
     codes[i++] = e->string;
-  qsort(codes, (size_t)n, sizeof(*codes), cmp_str);
+  if (n > 0)
+    qsort(codes, (size_t)n, sizeof(*codes), cmp_str);
   static const char *pn[5] = {"a", "b", "rho", "m", "sigma"};
   for (i = 0; i < n; i++) {
     cat(buf, cap, &len, codes[i]);

@@ -248,6 +248,11 @@ static void checksum_matches_known_answers(void)
   CU_ASSERT_EQUAL(proto_checksum(d, sum), 0);
   CU_ASSERT_STRING_EQUAL(sum, "841d7d2d"); /* FNV-1a by an independent script */
   cJSON_Delete(d);
+  /* no expiries (regression: qsort of an empty, NULL list under UBSan) */
+  cJSON *empty = cJSON_Parse("{\"id\":\"okx.ETH\",\"expiries\":{}}");
+  CU_ASSERT_EQUAL(proto_canonical(empty, canon, sizeof(canon)), 8);
+  CU_ASSERT_STRING_EQUAL(canon, "okx.ETH\n");
+  cJSON_Delete(empty);
   cJSON *noid = cJSON_Parse("{\"expiries\":{}}");
   CU_ASSERT_EQUAL(proto_checksum(noid, sum), ERR_INPUT);
   cJSON_Delete(noid);
