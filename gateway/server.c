@@ -229,12 +229,10 @@ void gw_drain(struct gateway *gw)
 /* ---- peers ---- */
 
 /* Queues a per-client message (hello, error, ack, heartbeat). */
-static void push_text(struct gateway *gw, struct gw_peer *p, char *txt, size_t len, int type)
+static void push_text(struct gateway *gw, struct gw_peer *p, const char *txt, size_t len)
 {
   struct gw_msg *m = txt ? gw_msg_new(txt, len, -1, GW_MSG_OTHER) : NULL;
   if (m) {
-    m->surf = -1;
-    (void)type;
     if (gwc_push(&p->q, m, gw_now_ms()) == GWC_DROPPED)
       gw->k.dropped[GW_DROP_QUEUE_FULL]++;
     gw_msg_unref(m);
@@ -267,7 +265,7 @@ struct gw_peer *gw_peer_open(struct gateway *gw, struct lws *wsi)
   size_t len = 0;
   char *txt = proto_encode_hello("volsurf", gw->epoch, gw->cfg.heartbeat_ms, gw->cfg.max_inbound,
                                  gw_now_ms(), &len);
-  push_text(gw, p, txt, len, GW_MSGT_HELLO);
+  push_text(gw, p, txt, len);
   free(txt);
   if (!gw->surfaces_msg)
     rebuild_surfaces_msg(gw);
@@ -295,7 +293,7 @@ static void reply_error(struct gateway *gw, struct gw_peer *p, int err, const st
 {
   size_t len = 0;
   char *txt = proto_encode_error(err, r->has_id, r->id, gw_now_ms(), &len);
-  push_text(gw, p, txt, len, GW_MSGT_ERROR);
+  push_text(gw, p, txt, len);
   free(txt);
   gw->k.errors[err]++;
   if (++p->q.n_errors >= GW_MAX_ERRORS && !p->q.close_code) {
@@ -318,7 +316,7 @@ static void reply_surfaces(struct gateway *gw, struct gw_peer *p, const char *ty
   }
   size_t len = 0;
   char *txt = proto_encode_surfaces(type, info, n, r->has_id, r->id, gw_now_ms(), &len);
-  push_text(gw, p, txt, len, only_subs ? GW_MSGT_ACK : GW_MSGT_SURFACES);
+  push_text(gw, p, txt, len);
   free(txt);
 }
 
@@ -474,7 +472,7 @@ void gw_tick(struct gateway *gw)
     }
     size_t len = proto_encode_heartbeat(hb, p->q.n_subs, now, buf, sizeof(buf));
     if (len < sizeof(buf))
-      push_text(gw, p, buf, len, GW_MSGT_HEARTBEAT);
+      push_text(gw, p, buf, len);
   }
   gw_flush_metrics(gw);
 }
