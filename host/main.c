@@ -30,7 +30,7 @@ static void usage(FILE *f)
 {
   fprintf(f, "usage: volsurf <command> [options]   (volsurf <command> --help)\n\ncommands:\n");
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-    fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].what);
+    fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].what);
 }
 
 int main(int argc, char **argv)
