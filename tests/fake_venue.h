@@ -33,10 +33,10 @@ void fake_venue_drop(struct fake_venue *fv);
 void fake_venue_set_http(struct fake_venue *fv, const char *path, const char *body);
 
 /* Counters, read under the server's lock. */
-int fake_venue_accepts(struct fake_venue *fv);     /* websocket connections accepted */
-int fake_venue_open(struct fake_venue *fv);        /* websocket connections open now */
-int fake_venue_pongs(struct fake_venue *fv);       /* PONG frames received */
-int fake_venue_http_hits(struct fake_venue *fv);   /* HTTP GETs answered (any path) */
+int fake_venue_accepts(struct fake_venue *fv);   /* websocket connections accepted */
+int fake_venue_open(struct fake_venue *fv);      /* websocket connections open now */
+int fake_venue_pongs(struct fake_venue *fv);     /* PONG frames received */
+int fake_venue_http_hits(struct fake_venue *fv); /* HTTP GETs answered (any path) */
 /* Received text frames that contain 'needle'. */
 int fake_venue_count_rx(struct fake_venue *fv, const char *needle);
 
