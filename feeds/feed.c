@@ -293,12 +293,12 @@ static int conn_write(struct feed_conn *c, struct lws *wsi, int64_t now)
     conn_refill(c, now);
     if (c->tokens < 1.0)
       return 0;
-    if (c->paced.n)
-      len = ring_pop(&c->paced, p);
-    if (!len)
-      len = conn_build_sub(c, 1, p);
+    /* Subscriptions first: a listing refresh must not starve them. */
+    len = conn_build_sub(c, 1, p);
     if (!len)
       len = conn_build_sub(c, 0, p);
+    if (!len && c->paced.n)
+      len = ring_pop(&c->paced, p);
     if (!len)
       return 0;
     c->tokens -= 1.0;
