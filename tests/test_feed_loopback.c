@@ -244,6 +244,21 @@ static void pump(void)
       pump();                                                                                      \
   } while (0)
 
+/* The fake venue's count of received frames containing needle, after
+ * waiting (bounded) for it to reach n: the client may have sent a frame
+ * that the server thread has not read yet. */
+static int rx_wait(const char *needle, int n)
+{
+  WAIT_UNTIL(fake_venue_count_rx(h.fv, needle) >= n);
+  return fake_venue_count_rx(h.fv, needle);
+}
+
+static int accepts_wait(int n)
+{
+  WAIT_UNTIL(fake_venue_accepts(h.fv) >= n);
+  return fake_venue_accepts(h.fv);
+}
+
 static struct feed_status status(void)
 {
   struct feed_status st;
@@ -317,12 +332,12 @@ static void deribit_lists_over_the_socket_subscribes_and_pushes_quotes(void)
   start("deribit", deribit_responder, &c);
   WAIT_UNTIL(h.n_up >= 1);
   CU_ASSERT_EQUAL(h.n_up, 1);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "public/get_instruments"), 3); /* BTC, ETH, USDC */
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "\"currency\":\"USDC\""), 1);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "\"ticker.BTC-23MAY26-68000-C.100ms\""), 1);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "\"ticker.SOL_USDC-10OCT25-230-C.100ms\""), 1);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "\"ticker.MATIC_USDC-9MAR24-1d02-C.100ms\""), 1);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "PERP"), 0); /* futures are not options */
+  CU_ASSERT_EQUAL(rx_wait("public/get_instruments", 3), 3); /* BTC, ETH, USDC */
+  CU_ASSERT_EQUAL(rx_wait("\"currency\":\"USDC\"", 1), 1);
+  CU_ASSERT_EQUAL(rx_wait("\"ticker.BTC-23MAY26-68000-C.100ms\"", 1), 1);
+  CU_ASSERT_EQUAL(rx_wait("\"ticker.SOL_USDC-10OCT25-230-C.100ms\"", 1), 1);
+  CU_ASSERT_EQUAL(rx_wait("\"ticker.MATIC_USDC-9MAR24-1d02-C.100ms\"", 1), 1);
+  CU_ASSERT_EQUAL(rx_wait("PERP", 0), 0); /* futures are not options */
   CU_ASSERT_EQUAL(fake_venue_http_hits(h.fv), 0);
   struct feed_status st = status();
   CU_ASSERT_STRING_EQUAL(st.venue, "deribit");
@@ -350,13 +365,13 @@ static void deribit_answers_a_test_request_with_public_test(void)
   struct feed_config c = test_config("deribit");
   start("deribit", deribit_responder, &c);
   WAIT_UNTIL(fake_venue_count_rx(h.fv, "public/test") >= 1 && h.n_alive >= 1);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "\"method\":\"public/set_heartbeat\""), 1);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "\"method\":\"public/test\""), 1);
+  CU_ASSERT_EQUAL(rx_wait("\"method\":\"public/set_heartbeat\"", 1), 1);
+  CU_ASSERT_EQUAL(rx_wait("\"method\":\"public/test\"", 1), 1);
   CU_ASSERT(h.n_alive >= 1);
   CU_ASSERT(status().stats.n_heartbeats >= 1);
   send_fixture(h.fv, "deribit", "heartbeat_test_request.json");
   WAIT_UNTIL(fake_venue_count_rx(h.fv, "\"method\":\"public/test\"") >= 2);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "\"method\":\"public/test\""), 2);
+  CU_ASSERT_EQUAL(rx_wait("\"method\":\"public/test\"", 2), 2);
   stop();
 }
 
@@ -370,13 +385,13 @@ static void deribit_reconnects_and_resubscribes_after_a_drop(void)
   CU_ASSERT_EQUAL(h.n_down, 1);
   WAIT_UNTIL(h.n_up >= 2);
   CU_ASSERT_EQUAL(h.n_up, 2);
-  CU_ASSERT_EQUAL(fake_venue_accepts(h.fv), 2);
+  CU_ASSERT_EQUAL(accepts_wait(2), 2);
   struct feed_status st = status();
   CU_ASSERT_EQUAL(st.n_connects, 2);
   CU_ASSERT_EQUAL(st.connected, 1);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "\"ticker.BTC-23MAY26-68000-C.100ms\""), 2);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "public/get_instruments"), 3); /* listing kept */
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "public/set_heartbeat"), 2);
+  CU_ASSERT_EQUAL(rx_wait("\"ticker.BTC-23MAY26-68000-C.100ms\"", 2), 2);
+  CU_ASSERT_EQUAL(rx_wait("public/get_instruments", 3), 3); /* listing kept */
+  CU_ASSERT_EQUAL(rx_wait("public/set_heartbeat", 2), 2);
   send_fixture(h.fv, "deribit", "ticker_btc_5jun20_9250_c.json");
   WAIT_UNTIL(h.n_quotes >= 1);
   CU_ASSERT_EQUAL(h.n_quotes, 1);
@@ -423,10 +438,10 @@ static void deribit_reconnects_when_the_venue_falls_silent(void)
   struct feed_config c = test_config("deribit");
   c.silence_ms = 300; /* the fake sends nothing after the subscribe acks */
   start("deribit", deribit_responder, &c);
-  WAIT_UNTIL(status().n_connects >= 2 && h.n_down >= 1);
+  WAIT_UNTIL(status().n_connects >= 2 && h.n_down >= 1 && fake_venue_accepts(h.fv) >= 2);
   CU_ASSERT(status().n_connects >= 2);
   CU_ASSERT(h.n_down >= 1);
-  CU_ASSERT(fake_venue_accepts(h.fv) >= 2);
+  CU_ASSERT(accepts_wait(2) >= 2);
   stop();
 }
 
@@ -439,14 +454,14 @@ static void deribit_refresh_unsubscribes_delisted_and_resubscribes_relisted(void
   long subscribed = status().n_subscribed;
   fake_drop_symbol("BTC-23MAY26-68000-C");
   WAIT_UNTIL(fake_venue_count_rx(h.fv, "public/unsubscribe") >= 1);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "public/unsubscribe"), 1);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "\"ticker.BTC-23MAY26-68000-C.100ms\""), 2);
+  CU_ASSERT_EQUAL(rx_wait("public/unsubscribe", 1), 1);
+  CU_ASSERT_EQUAL(rx_wait("\"ticker.BTC-23MAY26-68000-C.100ms\"", 2), 2);
   WAIT_UNTIL(status().n_subscribed == subscribed - 1);
   CU_ASSERT_EQUAL(status().n_subscribed, subscribed - 1);
   fake_drop_symbol(NULL);
   WAIT_UNTIL(fake_venue_count_rx(h.fv, "\"ticker.BTC-23MAY26-68000-C.100ms\"") >= 3);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "\"ticker.BTC-23MAY26-68000-C.100ms\""), 3);
-  CU_ASSERT(fake_venue_count_rx(h.fv, "public/get_instruments") >= 6);
+  CU_ASSERT_EQUAL(rx_wait("\"ticker.BTC-23MAY26-68000-C.100ms\"", 3), 3);
+  CU_ASSERT(rx_wait("public/get_instruments", 6) >= 6);
   CU_ASSERT_EQUAL(status().n_connects, 1);
   stop();
 }
@@ -471,13 +486,9 @@ static void okx_lists_over_rest_subscribes_families_and_pings(void)
   WAIT_UNTIL(h.n_up >= 1);
   CU_ASSERT_EQUAL(h.n_up, 1);
   CU_ASSERT(fake_venue_http_hits(h.fv) >= 2); /* one GET per instFamily */
-  CU_ASSERT_EQUAL(
-      fake_venue_count_rx(h.fv, "{\"channel\":\"opt-summary\",\"instFamily\":\"BTC-USD\"}"), 1);
-  CU_ASSERT_EQUAL(
-      fake_venue_count_rx(h.fv, "{\"channel\":\"opt-summary\",\"instFamily\":\"BTC-USD_UM\"}"), 1);
-  CU_ASSERT_EQUAL(
-      fake_venue_count_rx(h.fv, "{\"channel\":\"tickers\",\"instId\":\"BTC-USD-241013-70000-P\"}"),
-      1);
+  CU_ASSERT_EQUAL(rx_wait("{\"channel\":\"opt-summary\",\"instFamily\":\"BTC-USD\"}", 1), 1);
+  CU_ASSERT_EQUAL(rx_wait("{\"channel\":\"opt-summary\",\"instFamily\":\"BTC-USD_UM\"}", 1), 1);
+  CU_ASSERT_EQUAL(rx_wait("{\"channel\":\"tickers\",\"instId\":\"BTC-USD-241013-70000-P\"}", 1), 1);
   send_fixture(h.fv, "okx", "opt_summary_official.json");
   send_fixture(h.fv, "okx", "tickers_crafted.json");
   WAIT_UNTIL(h.n_quotes >= 2);
@@ -485,13 +496,12 @@ static void okx_lists_over_rest_subscribes_families_and_pings(void)
   CU_ASSERT_STRING_EQUAL(h.last.symbol, "BTC-USD-241013-70000-P");
   CU_ASSERT_EQUAL(h.last.expiry_us, fake.expiry_ms * 1000);
   WAIT_UNTIL(h.n_alive >= 1);
-  CU_ASSERT(fake_venue_count_rx(h.fv, "ping") >= 1);
+  CU_ASSERT(rx_wait("ping", 1) >= 1);
   CU_ASSERT(h.n_alive >= 1);
   fake_venue_drop(h.fv);
   WAIT_UNTIL(h.n_up >= 2);
   CU_ASSERT_EQUAL(h.n_up, 2);
-  CU_ASSERT_EQUAL(
-      fake_venue_count_rx(h.fv, "{\"channel\":\"opt-summary\",\"instFamily\":\"BTC-USD\"}"), 2);
+  CU_ASSERT_EQUAL(rx_wait("{\"channel\":\"opt-summary\",\"instFamily\":\"BTC-USD\"}", 2), 2);
   stop();
 }
 
@@ -545,12 +555,12 @@ static void bybit_lists_over_rest_subscribes_tickers_pings_and_reconnects(void)
   serve_listing("bybit", "/v5/market/instruments-info", "instruments_info_official.json");
   WAIT_UNTIL(h.n_up >= 1);
   CU_ASSERT_EQUAL(h.n_up, 1);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "\"tickers.BTC-27MAR26-70000-P-USDT\""), 1);
+  CU_ASSERT_EQUAL(rx_wait("\"tickers.BTC-27MAR26-70000-P-USDT\"", 1), 1);
   send_fixture(h.fv, "bybit", "ticker_ws_official.json");
   WAIT_UNTIL(h.n_quotes >= 1);
   CU_ASSERT_STRING_EQUAL(h.last.symbol, "BTC-6JAN23-17500-C");
   WAIT_UNTIL(h.n_alive >= 1);
-  CU_ASSERT(fake_venue_count_rx(h.fv, "\"op\":\"ping\"") >= 1);
+  CU_ASSERT(rx_wait("\"op\":\"ping\"", 1) >= 1);
   CU_ASSERT(h.n_alive >= 1);
   send_str(h.fv, "\x01\x02garbage");
   send_fixture(h.fv, "bybit", "bad_data_wrong_type.json");
@@ -559,7 +569,7 @@ static void bybit_lists_over_rest_subscribes_tickers_pings_and_reconnects(void)
   fake_venue_drop(h.fv);
   WAIT_UNTIL(h.n_up >= 2);
   CU_ASSERT_EQUAL(h.n_up, 2);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "\"tickers.BTC-27MAR26-70000-P-USDT\""), 2);
+  CU_ASSERT_EQUAL(rx_wait("\"tickers.BTC-27MAR26-70000-P-USDT\"", 2), 2);
   CU_ASSERT_EQUAL(status().n_connects, 2);
   stop();
 }
@@ -574,8 +584,8 @@ static void binance_lists_over_rest_subscribes_mark_stream_and_pongs(void)
   serve_listing("binance", "/eapi/v1/exchangeInfo", "exchange_info_reconstructed.json");
   WAIT_UNTIL(h.n_up >= 1);
   CU_ASSERT_EQUAL(h.n_up, 1);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "{\"method\":\"SUBSCRIBE\""), 1);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "\"btcusdt@optionMarkPrice\""), 1);
+  CU_ASSERT_EQUAL(rx_wait("{\"method\":\"SUBSCRIBE\"", 1), 1);
+  CU_ASSERT_EQUAL(rx_wait("\"btcusdt@optionMarkPrice\"", 1), 1);
   send_fixture(h.fv, "binance", "mark_ws_official.json");
   WAIT_UNTIL(h.n_quotes >= 1);
   CU_ASSERT_STRING_EQUAL(h.last.symbol, "BTC-251120-126000-C");
@@ -588,7 +598,7 @@ static void binance_lists_over_rest_subscribes_mark_stream_and_pongs(void)
   WAIT_UNTIL(status().stats.n_rejected[FEEDS_REJ_JSON] >= 1);
   fake_venue_drop(h.fv);
   WAIT_UNTIL(h.n_up >= 2);
-  CU_ASSERT_EQUAL(fake_venue_count_rx(h.fv, "\"btcusdt@optionMarkPrice\""), 2);
+  CU_ASSERT_EQUAL(rx_wait("\"btcusdt@optionMarkPrice\"", 2), 2);
   CU_ASSERT(status().stats.n_rejected[FEEDS_REJ_JSON] >= 1);
   stop();
 }
