@@ -1,44 +1,50 @@
-/* qqueue: bounded multi-producer / single-consumer queue of quotes and link
- * events (contract in qqueue.h).  A ring of cap items under one mutex; the
- * consumer waits on one condition variable.  Pushes never block: what does
- * not fit is dropped and counted.
- *
- * Placeholder written on the feedconn branch so that the connectors can be
- * built and tested before the service helper's qqueue.c lands; the
- * coordinator keeps one of the two. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+/* qqueue: bounded multi-producer, single-consumer ring of quotes and link
+ * events (feeds -> calib).  One mutex guards the ring and the counters; one
+ * condition variable wakes the consumer.  Pushes copy in and never block:
+ * overflow is dropped and counted.  All memory is taken in qq_new. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_condattr_setclock */
 #include "qqueue.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#define QQ_MAX_CAP (1 << 24)
+
 struct qqueue {
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  struct qq_item *items;
-  int cap, head, n;
+  int cap;
+  int head; /* next item to pop */
+  int n;    /* items in the ring */
   int closed;
   long n_dropped, n_pushed;
+  struct qq_item *ring;
 };
 
 struct qqueue *qq_new(int cap)
 {
-  if (cap <= 0 || cap > (1 << 24))
+  if (cap < 1 || cap > QQ_MAX_CAP)
     return NULL;
-  struct qqueue *qq = calloc(1, sizeof *qq);
+  struct qqueue *qq = calloc(1, sizeof(*qq));
   if (!qq)
     return NULL;
-  qq->items = calloc((size_t)cap, sizeof *qq->items);
-  if (!qq->items) {
+  qq->ring = malloc((size_t)cap * sizeof(*qq->ring));
+  if (!qq->ring) {
     free(qq);
     return NULL;
   }
   qq->cap = cap;
   pthread_mutex_init(&qq->mu, NULL);
-  pthread_cond_init(&qq->cv, NULL);
+  /* CLOCK_MONOTONIC so that a wall-clock step cannot stretch a wait. */
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&qq->cv, &ca);
+  pthread_condattr_destroy(&ca);
   return qq;
 }
 
@@ -48,18 +54,18 @@ void qq_free(struct qqueue *qq)
     return;
   pthread_mutex_destroy(&qq->mu);
   pthread_cond_destroy(&qq->cv);
-  free(qq->items);
+  free(qq->ring);
   free(qq);
 }
 
-/* Appends one item; the caller holds the mutex.  Returns 1 or 0 (dropped). */
+/* Appends one item; the lock is held.  Returns 1 or 0 (dropped). */
 static int push_locked(struct qqueue *qq, int kind, uint64_t trace_id, const struct quote *q)
 {
   if (qq->closed || qq->n == qq->cap) {
     qq->n_dropped++;
     return 0;
   }
-  struct qq_item *it = &qq->items[(qq->head + qq->n) % qq->cap];
+  struct qq_item *it = &qq->ring[(qq->head + qq->n) % qq->cap];
   it->kind = kind;
   it->trace_id = trace_id;
   it->q = *q;
@@ -74,9 +80,10 @@ int qq_push_quotes(struct qqueue *qq, const struct quote *q, int n, uint64_t tra
     return 0;
   int taken = 0;
   pthread_mutex_lock(&qq->mu);
+  int was_empty = qq->n == 0;
   for (int i = 0; i < n; i++)
     taken += push_locked(qq, QQ_QUOTE, trace_id, &q[i]);
-  if (taken)
+  if (taken && was_empty)
     pthread_cond_signal(&qq->cv);
   pthread_mutex_unlock(&qq->mu);
   return taken;
@@ -84,18 +91,20 @@ int qq_push_quotes(struct qqueue *qq, const struct quote *q, int n, uint64_t tra
 
 int qq_push_link(struct qqueue *qq, const char *venue, int kind, int64_t ts_us)
 {
-  if (!qq || !venue)
+  if (!qq || !venue || kind < QQ_LINK_UP || kind > QQ_LINK_ALIVE)
     return 0;
   struct quote q;
   quote_init(&q);
-  strncpy(q.venue, venue, sizeof q.venue - 1);
+  snprintf(q.venue, sizeof(q.venue), "%s", venue);
+  q.ts_us = ts_us;
   q.local_ts_us = ts_us;
   pthread_mutex_lock(&qq->mu);
-  int ok = push_locked(qq, kind, 0, &q);
-  if (ok)
+  int was_empty = qq->n == 0;
+  int taken = push_locked(qq, kind, 0, &q);
+  if (taken && was_empty)
     pthread_cond_signal(&qq->cv);
   pthread_mutex_unlock(&qq->mu);
-  return ok;
+  return taken;
 }
 
 int qq_pop(struct qqueue *qq, struct qq_item *out, int max, int64_t wait_us)
@@ -104,24 +113,25 @@ int qq_pop(struct qqueue *qq, struct qq_item *out, int max, int64_t wait_us)
     return 0;
   pthread_mutex_lock(&qq->mu);
   if (qq->n == 0 && !qq->closed && wait_us > 0) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t ns = (int64_t)ts.tv_nsec + (wait_us % 1000000) * 1000;
-    ts.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
-    ts.tv_nsec = (long)(ns % 1000000000);
-    while (qq->n == 0 && !qq->closed) {
-      if (pthread_cond_timedwait(&qq->cv, &qq->mu, &ts) == ETIMEDOUT)
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    int64_t ns = dl.tv_nsec + (wait_us % 1000000) * 1000;
+    dl.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
+    dl.tv_nsec = (long)(ns % 1000000000);
+    while (qq->n == 0 && !qq->closed)
+      if (pthread_cond_timedwait(&qq->cv, &qq->mu, &dl) == ETIMEDOUT)
         break;
+  }
+  int got = 0;
+  if (!qq->closed) {
+    while (got < max && qq->n > 0) {
+      out[got++] = qq->ring[qq->head];
+      qq->head = (qq->head + 1) % qq->cap;
+      qq->n--;
     }
   }
-  int k = 0;
-  while (k < max && qq->n > 0) {
-    out[k++] = qq->items[qq->head];
-    qq->head = (qq->head + 1) % qq->cap;
-    qq->n--;
-  }
   pthread_mutex_unlock(&qq->mu);
-  return k;
+  return got;
 }
 
 void qq_close(struct qqueue *qq)
@@ -136,6 +146,8 @@ void qq_close(struct qqueue *qq)
 
 int qq_depth(struct qqueue *qq)
 {
+  if (!qq)
+    return 0;
   pthread_mutex_lock(&qq->mu);
   int n = qq->n;
   pthread_mutex_unlock(&qq->mu);
@@ -144,6 +156,8 @@ int qq_depth(struct qqueue *qq)
 
 long qq_n_dropped(struct qqueue *qq)
 {
+  if (!qq)
+    return 0;
   pthread_mutex_lock(&qq->mu);
   long n = qq->n_dropped;
   pthread_mutex_unlock(&qq->mu);
@@ -152,6 +166,8 @@ long qq_n_dropped(struct qqueue *qq)
 
 long qq_n_pushed(struct qqueue *qq)
 {
+  if (!qq)
+    return 0;
   pthread_mutex_lock(&qq->mu);
   long n = qq->n_pushed;
   pthread_mutex_unlock(&qq->mu);
