@@ -7,11 +7,7 @@
 #include "sim_server.h"
 
 #include <cjson/cJSON.h>
-/* OpenSSL (pulled in by libwebsockets.h) typedefs ERR_STATE, which host/err.h
- * uses as an error code: rename OpenSSL's, which nothing here uses. */
-#define ERR_STATE openssl_ERR_STATE
 #include <libwebsockets.h>
-#undef ERR_STATE
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>

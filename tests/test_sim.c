@@ -30,10 +30,7 @@
 #include "svi.h"
 #include "synth.h"
 #include "testutil.h"
-/* OpenSSL's ERR_STATE typedef clashes with host/err.h (see sim_server.c). */
-#define ERR_STATE openssl_ERR_STATE
 #include <libwebsockets.h>
-#undef ERR_STATE
 
 #define DAY_US 86400000000LL
 #define YEAR_US (365.0 * 86400e6)
