@@ -18,11 +18,7 @@
 #include "feed.h"
 
 #include <curl/curl.h>
-/* OpenSSL (through lws) typedefs ERR_STATE, which host/err.h names as an
- * error code: hide OpenSSL's spelling, which nothing here uses. */
-#define ERR_STATE volsurf_openssl_ERR_STATE
 #include <libwebsockets.h>
-#undef ERR_STATE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

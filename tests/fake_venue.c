@@ -11,9 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ERR_STATE volsurf_openssl_ERR_STATE
 #include <libwebsockets.h>
-#undef ERR_STATE
 
 #include "feeds_testutil.h"
 

@@ -18,9 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#define ERR_STATE volsurf_openssl_ERR_STATE
 #include <libwebsockets.h>
-#undef ERR_STATE
 
 #include "err.h"
 #include "fake_venue.h"
