@@ -25,6 +25,7 @@
 #include "feed.h"
 #include "feeds_testutil.h"
 #include "qqueue.h"
+#include "sim_server.h"
 #include "testutil.h"
 
 #define WAIT_MS 4000
@@ -601,6 +602,48 @@ static void binance_lists_over_rest_subscribes_mark_stream_and_pongs(void)
   stop();
 }
 
+/* The embedded default: the real Deribit connector against the market
+ * simulator (feeds/sim_server.h) on loopback. */
+static void deribit_connector_streams_the_simulated_market(void)
+{
+  struct sim_server_config sc;
+  sim_server_config_default(&sc);
+  sc.listen = "127.0.0.1:0";
+  sc.market.assets = "BTC,SOL_USDC";
+  sc.tick_ms = 50;
+  char err[256];
+  struct sim_server *sim = sim_server_start(&sc, err, sizeof err);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(sim);
+  memset(&h, 0, sizeof h);
+  struct lws_context_creation_info info;
+  memset(&info, 0, sizeof info);
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+  h.ctx = lws_create_context(&info);
+  h.qq = qq_new(1 << 16);
+  h.f = feeds_new(h.ctx, h.qq, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h.f);
+  char ws[128];
+  snprintf(ws, sizeof ws, "ws://127.0.0.1:%d/ws/api/v2", sim_server_port(sim));
+  struct feed_config c = test_config("deribit");
+  c.ws_url = ws;
+  c.msg_max = FEEDS_MSG_MAX;
+  CU_ASSERT_EQUAL_FATAL(feeds_add(h.f, &c), 0);
+  WAIT_UNTIL(h.n_up >= 1 && h.n_quotes >= 100);
+  CU_ASSERT_EQUAL(h.n_up, 1);
+  CU_ASSERT(h.n_quotes >= 100);
+  struct feed_status st = status();
+  CU_ASSERT(st.n_subscribed > 50); /* BTC and SOL_USDC listings */
+  CU_ASSERT_EQUAL(st.n_oversize, 0);
+  CU_ASSERT_EQUAL(st.stats.n_rejected[FEEDS_REJ_JSON], 0);
+  CU_ASSERT_EQUAL(st.stats.n_expiry_from_symbol, 0); /* every quote found in the listing */
+  CU_ASSERT_EQUAL(st.n_dropped_queue, 0);
+  feeds_free(h.f);
+  lws_context_destroy(h.ctx);
+  qq_free(h.qq);
+  sim_server_stop(sim);
+}
+
 static void feeds_add_refuses_unknown_venues_and_bad_urls(void)
 {
   struct lws_context_creation_info info;
@@ -645,6 +688,7 @@ int main(void)
       TEST_CASE(okx_counts_oversize_and_garbage_and_keeps_going),
       TEST_CASE(bybit_lists_over_rest_subscribes_tickers_pings_and_reconnects),
       TEST_CASE(binance_lists_over_rest_subscribes_mark_stream_and_pongs),
+      TEST_CASE(deribit_connector_streams_the_simulated_market),
       TEST_CASE(feeds_add_refuses_unknown_venues_and_bad_urls),
   };
   return test_run("feed_loopback", cases, TEST_COUNT(cases));
