@@ -13,7 +13,8 @@
  * the venue's instrument events (expiries roll off, new ones list); frames
  * over msg_max are dropped and counted; outgoing requests respect each
  * venue's rate limit (reference/exchanges.md).  Credentials are never needed
- * for public market data and never logged.
+ * for public market data and never logged.  Per venue: what is subscribed,
+ * heartbeat rules, batch sizes, rates and caps are in docs/feeds.md.
  *
  * Threads: every function here runs on the thread that services the
  * lws_context (the I/O loop); REST fetches run on a helper thread and hand
