@@ -32,14 +32,14 @@
 struct lws_context;
 
 struct feed_config {
-  const char *venue;          /* "deribit", "okx", "bybit", "binance" */
-  const char *ws_url;         /* NULL: the venue's production endpoint; the simulator:
-                                 "ws://127.0.0.1:9901/ws/api/v2" */
-  const char *rest_url;       /* NULL: the venue's production REST base (listings) */
-  const char *assets;         /* comma list ("BTC,ETH"); NULL: every option family listed */
-  int64_t backoff_min_ms;     /* default 250 */
-  int64_t backoff_max_ms;     /* default 30000 */
-  int64_t silence_ms;         /* default 15000 */
+  const char *venue;      /* "deribit", "okx", "bybit", "binance" */
+  const char *ws_url;     /* NULL: the venue's production endpoint; the simulator:
+                             "ws://127.0.0.1:9901/ws/api/v2" */
+  const char *rest_url;   /* NULL: the venue's production REST base (listings) */
+  const char *assets;     /* comma list ("BTC,ETH"); NULL: the venue's defaults (docs/feeds.md) */
+  int64_t backoff_min_ms; /* default 250 */
+  int64_t backoff_max_ms; /* default 30000 */
+  int64_t silence_ms;     /* default 15000 */
   int64_t listing_refresh_ms; /* default 600000 */
   size_t msg_max;             /* default FEEDS_MSG_MAX */
   uint64_t seed;              /* backoff jitter */

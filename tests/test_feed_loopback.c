@@ -22,6 +22,7 @@
 
 #include "err.h"
 #include "fake_venue.h"
+#include "metrics.h"
 #include "feed.h"
 #include "feeds_testutil.h"
 #include "qqueue.h"
@@ -196,6 +197,7 @@ static struct {
   struct fake_venue *fv;
   struct lws_context *ctx;
   struct qqueue *qq;
+  struct metrics *metrics;
   struct feeds *f;
   int n_quotes, n_up, n_down, n_alive;
   struct quote last;
@@ -280,7 +282,8 @@ static void start(const char *venue, fake_on_text responder, struct feed_config 
   h.ctx = lws_create_context(&info);
   CU_ASSERT_PTR_NOT_NULL_FATAL(h.ctx);
   h.qq = qq_new(4096);
-  h.f = feeds_new(h.ctx, h.qq, NULL);
+  h.metrics = metrics_new();
+  h.f = feeds_new(h.ctx, h.qq, h.metrics);
   CU_ASSERT_PTR_NOT_NULL_FATAL(h.f);
   char ws[128], rest[128];
   int port = fake_venue_port(h.fv);
@@ -308,6 +311,7 @@ static void stop(void)
   lws_context_destroy(h.ctx);
   fake_venue_stop(h.fv);
   qq_free(h.qq);
+  metrics_free(h.metrics);
 }
 
 /* Test defaults: fast backoff, silence well beyond any one wait. */
@@ -356,6 +360,12 @@ static void deribit_lists_over_the_socket_subscribes_and_pushes_quotes(void)
   CU_ASSERT(h.last.local_ts_us > 0);
   CU_ASSERT(h.prev_trace != 0 && h.last_trace != h.prev_trace); /* one trace id per frame */
   CU_ASSERT(status().last_quote_us > 0);
+  static char prom[1 << 16];
+  metrics_render_prom(h.metrics, prom, sizeof prom);
+  CU_ASSERT_PTR_NOT_NULL(strstr(prom, "volsurf_feed_quotes_total{venue=\"deribit\"} 2"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(prom, "volsurf_feed_connected{venue=\"deribit\"} 1"));
+  CU_ASSERT_PTR_NOT_NULL(
+      strstr(prom, "volsurf_feed_rejected_total{venue=\"deribit\",reason=\"field\"}"));
   stop();
 }
 
