@@ -624,6 +624,10 @@ static void conn_on_message(struct feed_conn *c, const char *msg, size_t len, in
     if (conn_take_listing_id(c, -1)) {
       conn_listing_body(c, msg, len);
       conn_deribit_listing_done(c, now);
+    } else {
+      c->st.n_oversize++; /* the listing finished while this frame arrived */
+      c->st.stats.n_rejected[FEEDS_REJ_TOO_BIG]++;
+      conn_report_rejects(c);
     }
     return;
   }
