@@ -458,6 +458,7 @@ static void deribit_refresh_unsubscribes_delisted_and_resubscribes_relisted(void
 {
   struct feed_config c = test_config("deribit");
   c.listing_refresh_ms = 200;
+  c.assets = "BTC"; /* one get_instruments per refresh: paced at 3/s */
   start("deribit", deribit_responder, &c);
   WAIT_UNTIL(h.n_up >= 1);
   long subscribed = status().n_subscribed;
@@ -470,7 +471,7 @@ static void deribit_refresh_unsubscribes_delisted_and_resubscribes_relisted(void
   fake_drop_symbol(NULL);
   WAIT_UNTIL(fake_venue_count_rx(h.fv, "\"ticker.BTC-23MAY26-68000-C.100ms\"") >= 3);
   CU_ASSERT_EQUAL(rx_wait("\"ticker.BTC-23MAY26-68000-C.100ms\"", 3), 3);
-  CU_ASSERT(rx_wait("public/get_instruments", 6) >= 6);
+  CU_ASSERT(rx_wait("public/get_instruments", 3) >= 3);
   CU_ASSERT_EQUAL(status().n_connects, 1);
   stop();
 }
