@@ -6,7 +6,7 @@
  *
  * Per connector:
  *   listing (REST on rest.c, or Deribit get_instruments over the socket)
- *     -> topics (venue_topics, sorted; state unsent / sent / remove)
+ *     -> topic set (topics.c: unsent / sent / remove)
  *     -> subscribe and unsubscribe requests built at write time, paced by
  *        a token bucket (venue_rules.requests_per_s, request_burst)
  *   frames -> capped assembly buffer -> venue_parse -> qq_push_quotes
@@ -26,6 +26,7 @@
 
 #include "err.h"
 #include "rest.h"
+#include "topics.h"
 #include "venue.h"
 
 #define FEEDS_MAX 8
@@ -42,13 +43,6 @@
 #define FEED_PROTOCOL "volsurf-feed"
 
 enum conn_state { CONN_IDLE = 0, CONN_CONNECTING, CONN_OPEN };
-enum topic_state { TOPIC_UNSENT = 0, TOPIC_SENT, TOPIC_REMOVE };
-
-struct topic {
-  char name[VENUE_TOPIC_LEN];
-  int64_t expiry_us;
-  int state;
-};
 
 struct small_ring {
   char msg[FEED_SMALL_SLOTS][FEED_SMALL_MAX];
@@ -91,8 +85,8 @@ struct feed_conn {
   long long listing_ids[VENUE_MAX_KEYS];
   int n_listing_ids;
 
-  struct topic *topics, *topics_tmp;
-  int n_topics, cap_topics;
+  struct topics topics;
+  int cap_topics; /* wanted topics at most (venue limit, FEED_TOPICS_MAX) */
   struct venue_topic *scratch;
   int link_up;
 
@@ -207,14 +201,6 @@ static void conn_refill(struct feed_conn *c, int64_t now)
   c->tokens_us = now;
 }
 
-static int conn_count_topics(const struct feed_conn *c, int state)
-{
-  int n = 0;
-  for (int i = 0; i < c->n_topics; i++)
-    n += c->topics[i].state == state;
-  return n;
-}
-
 /* Does the connection have something it may send now? */
 static int conn_has_output(struct feed_conn *c, int64_t now)
 {
@@ -223,35 +209,20 @@ static int conn_has_output(struct feed_conn *c, int64_t now)
   conn_refill(c, now);
   if (c->tokens < 1.0)
     return 0;
-  return c->paced.n || conn_count_topics(c, TOPIC_UNSENT) || conn_count_topics(c, TOPIC_REMOVE);
+  return c->paced.n || topics_count(&c->topics, TOPIC_UNSENT) ||
+         topics_count(&c->topics, TOPIC_REMOVE);
 }
 
-/* Drops topics in the given state (after their unsubscribe went out, or
- * when the connection closed). */
-static void conn_drop_topics(struct feed_conn *c, int state)
-{
-  int w = 0;
-  for (int i = 0; i < c->n_topics; i++)
-    if (c->topics[i].state != state)
-      c->topics[w++] = c->topics[i];
-  c->n_topics = w;
-}
-
-/* Builds one subscribe (unsub = 0) or unsubscribe request from topics in
- * state 'from' into dst; marks the ones taken 'to' (or drops them for an
- * unsubscribe).  Returns the length, or 0 when there is nothing to send. */
+/* Builds one subscribe (unsub = 0) or unsubscribe request into dst and
+ * commits the topics it carries.  Returns the length, or 0 when there is
+ * nothing to send. */
 static int conn_build_sub(struct feed_conn *c, int unsub, unsigned char *dst)
 {
-  int from = unsub ? TOPIC_REMOVE : TOPIC_UNSENT;
+  int state = unsub ? TOPIC_REMOVE : TOPIC_UNSENT;
   const char *names[256];
-  int idx[256], n = 0;
+  int idx[256];
   int max = c->rules->topics_per_request < 256 ? c->rules->topics_per_request : 256;
-  for (int i = 0; i < c->n_topics && n < max; i++) {
-    if (c->topics[i].state == from) {
-      names[n] = c->topics[i].name;
-      idx[n++] = i;
-    }
-  }
+  int n = topics_pick(&c->topics, state, names, idx, max);
   if (n == 0)
     return 0;
   size_t cap = c->rules->request_max < FEED_TX_MAX ? c->rules->request_max : FEED_TX_MAX;
@@ -259,16 +230,11 @@ static int conn_build_sub(struct feed_conn *c, int unsub, unsigned char *dst)
   int len = venue_subscribe(c->v, unsub, names, n, c->next_id++, (char *)dst, cap, &used);
   if (len < 0) {
     /* Cannot happen with topics from venue_topics; do not retry forever. */
-    for (int k = 0; k < n; k++)
-      c->topics[idx[k]].state = unsub ? TOPIC_REMOVE : TOPIC_SENT;
-    if (unsub)
-      conn_drop_topics(c, TOPIC_REMOVE);
+    lwsl_err("feed %s: cannot build a request (%s)\n", c->rules->name, err_str(len));
+    topics_commit(&c->topics, state, idx, n);
     return 0;
   }
-  for (int k = 0; k < used; k++)
-    c->topics[idx[k]].state = unsub ? -1 : TOPIC_SENT;
-  if (unsub)
-    conn_drop_topics(c, -1);
+  topics_commit(&c->topics, state, idx, used);
   return len;
 }
 
@@ -301,7 +267,7 @@ static int conn_write(struct feed_conn *c, struct lws *wsi, int64_t now)
   }
   if (lws_write(wsi, p, (size_t)len, how) < len)
     return -1;
-  c->st.n_subscribed = conn_count_topics(c, TOPIC_SENT);
+  c->st.n_subscribed = topics_count(&c->topics, TOPIC_SENT);
   if (conn_has_output(c, now))
     lws_callback_on_writable(wsi);
   return 0;
@@ -315,52 +281,17 @@ static void conn_queue(struct feed_conn *c, struct small_ring *r, const char *ms
 
 /* ---- listing ------------------------------------------------------------ */
 
-static int topic_cmp(const char *a, const char *b)
-{
-  return strcmp(a, b);
-}
-
 /* Replaces the listing with the freshly loaded c->pending and merges the
- * topics it implies into the current set: new ones become unsent, ones no
- * longer listed (expired, delisted, filtered) are unsubscribed when they
- * had been sent, else dropped. */
+ * topics it implies into the current set (topics_merge). */
 static void conn_listing_commit(struct feed_conn *c, int64_t now)
 {
   int over = 0;
   int n_new =
       venue_topics(c->v, c->pending, c->cfg.assets, wall_us(), c->scratch, c->cap_topics, &over);
+  over += topics_merge(&c->topics, c->scratch, n_new, c->state == CONN_OPEN);
   if (over)
     lwsl_warn("feed %s: %d topics over the cap of %d left out\n", c->rules->name, over,
               c->cap_topics);
-  int i = 0, j = 0, w = 0;
-  while (i < c->n_topics || j < n_new) {
-    int cmp = i == c->n_topics ? 1
-              : j == n_new     ? -1
-                               : topic_cmp(c->topics[i].name, c->scratch[j].name);
-    struct topic *t = &c->topics_tmp[w];
-    if (cmp == 0) {
-      *t = c->topics[i++];
-      t->expiry_us = c->scratch[j++].expiry_us;
-      if (t->state == TOPIC_REMOVE)
-        t->state = TOPIC_SENT;
-      w++;
-    } else if (cmp < 0) {
-      *t = c->topics[i++];
-      if (t->state == TOPIC_SENT && c->state == CONN_OPEN)
-        t->state = TOPIC_REMOVE;
-      if (t->state == TOPIC_REMOVE)
-        w++;
-    } else {
-      snprintf(t->name, sizeof t->name, "%s", c->scratch[j].name);
-      t->expiry_us = c->scratch[j++].expiry_us;
-      t->state = TOPIC_UNSENT;
-      w++;
-    }
-  }
-  struct topic *swap = c->topics;
-  c->topics = c->topics_tmp;
-  c->topics_tmp = swap;
-  c->n_topics = w;
   listing_free(c->listing);
   c->listing = c->pending;
   c->pending = NULL;
@@ -520,10 +451,7 @@ static void conn_on_open(struct feed_conn *c, struct lws *wsi, int64_t now)
   c->tokens = c->rules->request_burst;
   c->tokens_us = now;
   c->link_up = 0;
-  for (int i = 0; i < c->n_topics; i++)
-    if (c->topics[i].state == TOPIC_SENT)
-      c->topics[i].state = TOPIC_UNSENT;
-  conn_drop_topics(c, TOPIC_REMOVE);
+  topics_reset(&c->topics);
   c->st.n_subscribed = 0;
   if (c->v == VENUE_DERIBIT) {
     /* Heartbeats at half the silence budget keep a quiet link from
@@ -550,10 +478,7 @@ static void conn_on_closed(struct feed_conn *c, int64_t now, const char *why)
   if (was_open) {
     if (now - c->open_since_us >= FEED_STABLE_US)
       c->attempt = 0;
-    for (int i = 0; i < c->n_topics; i++)
-      if (c->topics[i].state == TOPIC_SENT)
-        c->topics[i].state = TOPIC_UNSENT;
-    conn_drop_topics(c, TOPIC_REMOVE);
+    topics_reset(&c->topics);
     c->st.n_subscribed = 0;
     if (c->v == VENUE_DERIBIT && c->listing_busy) {
       listing_free(c->pending); /* its answers died with the socket */
@@ -734,25 +659,6 @@ static int64_t conn_ping_ms(const struct feed_conn *c)
   return p;
 }
 
-/* Marks topics whose instrument expired for unsubscribing. */
-static void conn_expire(struct feed_conn *c, int64_t wall)
-{
-  int drop = 0;
-  for (int i = 0; i < c->n_topics; i++) {
-    struct topic *t = &c->topics[i];
-    if (!t->expiry_us || t->expiry_us > wall || t->state == TOPIC_REMOVE)
-      continue;
-    if (t->state == TOPIC_SENT && c->state == CONN_OPEN) {
-      t->state = TOPIC_REMOVE;
-    } else {
-      t->state = -1;
-      drop = 1;
-    }
-  }
-  if (drop)
-    conn_drop_topics(c, -1);
-}
-
 static void conn_tick(struct feed_conn *c, int64_t now)
 {
   struct feeds *f = c->f;
@@ -762,7 +668,7 @@ static void conn_tick(struct feed_conn *c, int64_t now)
     conn_listing_start(c, now);
   if (now - c->last_scan_us >= 1000000) {
     c->last_scan_us = now;
-    conn_expire(c, wall_us());
+    topics_expire(&c->topics, wall_us(), c->state == CONN_OPEN);
     if (c->st.last_msg_us)
       conn_metric_set(c, "volsurf_feed_age_ms", (double)(wall_us() - c->st.last_msg_us) / 1000.0);
   }
@@ -787,7 +693,7 @@ static void conn_tick(struct feed_conn *c, int64_t now)
   }
   if (c->v == VENUE_DERIBIT && !c->listing_busy && now >= c->next_listing_us)
     conn_listing_start(c, now);
-  if (!c->link_up && c->n_topics > 0 && conn_count_topics(c, TOPIC_UNSENT) == 0) {
+  if (!c->link_up && c->topics.n > 0 && topics_count(&c->topics, TOPIC_UNSENT) == 0) {
     c->link_up = 1;
     c->st.connected = 1;
     conn_metric_set(c, "volsurf_feed_connected", 1);
@@ -945,8 +851,7 @@ static void conn_free(struct feed_conn *c)
   free(c->tx);
   listing_free(c->listing);
   listing_free(c->pending);
-  free(c->topics);
-  free(c->topics_tmp);
+  topics_fini(&c->topics);
   free(c->scratch);
   okx_free(c->okx);
   free(c->quotes);
@@ -1036,15 +941,14 @@ int feeds_add(struct feeds *f, const struct feed_config *cfg)
     goto fail;
   rc = ERR_NOMEM;
   c->cap_topics = c->rules->max_topics < FEED_TOPICS_MAX ? c->rules->max_topics : FEED_TOPICS_MAX;
-  c->topics = calloc(2 * (size_t)c->cap_topics, sizeof *c->topics);
-  c->topics_tmp = calloc(2 * (size_t)c->cap_topics, sizeof *c->topics_tmp);
+  if (topics_init(&c->topics, c->cap_topics) < 0)
+    goto fail;
   c->scratch = calloc((size_t)c->cap_topics, sizeof *c->scratch);
   c->tx = malloc(LWS_PRE + FEED_TX_MAX);
   c->quotes = calloc(FEEDS_BATCH_MAX, sizeof *c->quotes);
   c->qflags = calloc(FEEDS_BATCH_MAX, sizeof *c->qflags);
   c->okx = v == VENUE_OKX ? okx_new(FEED_LISTING_MAX) : NULL;
-  if (!c->topics || !c->topics_tmp || !c->scratch || !c->tx || !c->quotes || !c->qflags ||
-      (v == VENUE_OKX && !c->okx))
+  if (!c->scratch || !c->tx || !c->quotes || !c->qflags || (v == VENUE_OKX && !c->okx))
     goto fail;
   feeds_batch_init(&c->batch, c->quotes, c->qflags, FEEDS_BATCH_MAX);
   snprintf(c->st.venue, sizeof c->st.venue, "%s", c->rules->name);
