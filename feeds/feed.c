@@ -64,6 +64,7 @@ struct feed_conn {
   int attempt;
   int64_t next_connect_us, open_since_us, last_rx_us, last_ping_us, last_scan_us;
   int want_ping_frame;
+  int killing; /* close requested, waiting for the close callback */
   uint64_t rng;
 
   char *rx;
@@ -474,6 +475,7 @@ static void conn_on_closed(struct feed_conn *c, int64_t now, const char *why)
 {
   int was_open = c->state == CONN_OPEN;
   c->state = CONN_IDLE;
+  c->killing = 0;
   c->wsi = NULL;
   if (was_open) {
     if (now - c->open_since_us >= FEED_STABLE_US)
@@ -515,6 +517,7 @@ static void conn_connect(struct feed_conn *c, int64_t now)
   i.local_protocol_name = FEED_PROTOCOL;
   i.opaque_user_data = c;
   c->state = CONN_CONNECTING;
+  c->killing = 0;
   struct lws *w = lws_client_connect_via_info(&i);
   if (!w && c->state == CONN_CONNECTING)
     conn_on_closed(c, now, "connect failed");
@@ -525,7 +528,8 @@ static void conn_connect(struct feed_conn *c, int64_t now)
 /* Asks lws to close the socket; conn_on_closed follows from the callback. */
 static void conn_kill(struct feed_conn *c, const char *why)
 {
-  if (c->wsi && c->state != CONN_IDLE) {
+  if (c->wsi && c->state != CONN_IDLE && !c->killing) {
+    c->killing = 1;
     lwsl_user("feed %s: closing: %s\n", c->rules->name, why);
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
   }
