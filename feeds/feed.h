@@ -13,7 +13,8 @@
  * the venue's instrument events (expiries roll off, new ones list); frames
  * over msg_max are dropped and counted; outgoing requests respect each
  * venue's rate limit (reference/exchanges.md).  Credentials are never needed
- * for public market data and never logged.
+ * for public market data and never logged.  Per venue: what is subscribed,
+ * heartbeat rules, batch sizes, rates and caps are in docs/feeds.md.
  *
  * Threads: every function here runs on the thread that services the
  * lws_context (the I/O loop); REST fetches run on a helper thread and hand
@@ -31,17 +32,18 @@
 struct lws_context;
 
 struct feed_config {
-  const char *venue;   /* "deribit", "okx", "bybit", "binance" */
-  const char *ws_url;  /* NULL: the venue's production endpoint; the simulator:
-                          "ws://127.0.0.1:9901/ws/api/v2" */
-  const char *rest_url; /* NULL: the venue's production REST base (listings) */
-  const char *assets;   /* comma list ("BTC,ETH"); NULL: every option family listed */
-  int64_t backoff_min_ms;     /* default 250 */
-  int64_t backoff_max_ms;     /* default 30000 */
-  int64_t silence_ms;         /* default 15000 */
+  const char *venue;      /* "deribit", "okx", "bybit", "binance" */
+  const char *ws_url;     /* NULL: the venue's production endpoint; the simulator:
+                             "ws://127.0.0.1:9901/ws/api/v2" */
+  const char *rest_url;   /* NULL: the venue's production REST base (listings) */
+  const char *assets;     /* comma list ("BTC,ETH"); NULL: the venue's defaults (docs/feeds.md) */
+  int64_t backoff_min_ms; /* default 250 */
+  int64_t backoff_max_ms; /* default 30000 */
+  int64_t silence_ms;     /* default 15000 */
   int64_t listing_refresh_ms; /* default 600000 */
   size_t msg_max;             /* default FEEDS_MSG_MAX */
   uint64_t seed;              /* backoff jitter */
+  int64_t ping_ms;            /* 0: the venue's rule (docs/feeds.md); tests set it short */
 };
 
 /* Status of one connector, for /healthz, /metrics and tests. */
@@ -57,6 +59,8 @@ struct feed_status {
   long n_oversize;          /* frames over msg_max */
 };
 
+/* Fills c with the defaults above for 'venue' (borrowed; NULL URLs mean the
+ * venue's production endpoints). */
 void feed_config_default(struct feed_config *c, const char *venue);
 
 struct feeds;
@@ -67,6 +71,7 @@ struct feeds *feeds_new(struct lws_context *ctx, struct qqueue *out, struct metr
 /* Starts one connector (copies c).  Returns 0, ERR_INPUT (unknown venue,
  * bad URL) or ERR_NOMEM. */
 int feeds_add(struct feeds *f, const struct feed_config *c);
+/* Number of connectors added. */
 int feeds_count(const struct feeds *f);
 /* Status of connector i (0 <= i < feeds_count). */
 void feeds_status(const struct feeds *f, int i, struct feed_status *out);

@@ -14,48 +14,11 @@
 #include "err.h"
 #include "listing.h"
 #include "norm.h"
+#define FEEDS_TEST_VENUE "deribit"
+#include "feeds_testutil.h"
 #include "testutil.h"
 
 #define LOCAL_TS 1700000000000000LL
-
-static struct quote quotes[8];
-static unsigned qflags[8];
-static struct feeds_batch batch;
-static struct feeds_stats stats;
-
-/* Reads tests/fixtures/deribit/<name>; the caller frees.  The folder comes
- * from VOLSURF_SOURCE_DIR (set by ctest), else from this file's path. */
-static char *fixture(const char *name, size_t *len)
-{
-  char path[1024];
-  const char *root = getenv("VOLSURF_SOURCE_DIR");
-  if (root && *root) {
-    snprintf(path, sizeof path, "%s/tests/fixtures/deribit/%s", root, name);
-  } else {
-    const char *slash = strrchr(__FILE__, '/');
-    int dir = slash ? (int)(slash - __FILE__) : 1;
-    snprintf(path, sizeof path, "%.*s/fixtures/deribit/%s", dir, slash ? __FILE__ : ".", name);
-  }
-  FILE *f = fopen(path, "rb");
-  char *buf = NULL;
-  long n = -1;
-  if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-    buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-      free(buf);
-      buf = NULL;
-    }
-  }
-  if (f)
-    fclose(f);
-  if (!buf) {
-    fprintf(stderr, "\n  cannot read fixture %s\n", path);
-    CU_FAIL_FATAL("fixture missing");
-  }
-  buf[n] = '\0';
-  *len = (size_t)n;
-  return buf;
-}
 
 /* Parses one fixture as a websocket message into the shared batch. */
 static int parse_fixture(const struct listing *l, const char *name)
@@ -78,8 +41,7 @@ static int load_listing(struct listing *l, const char *name)
 
 static void reset(void)
 {
-  memset(&stats, 0, sizeof stats);
-  feeds_batch_init(&batch, quotes, qflags, 8);
+  feeds_test_reset();
 }
 
 static void btc_ticker_becomes_one_coin_quote_with_fractional_ivs(void)
