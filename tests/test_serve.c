@@ -327,8 +327,10 @@ static int wsc_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
   return 0;
 }
 
-static const struct lws_protocols wsc_protocols[] = {{"volsurf.v1", wsc_cb, 0, 1 << 16, 0, NULL, 0},
-                                                     LWS_PROTOCOL_LIST_TERM};
+static const struct lws_protocols wsc_protocols[] = {
+    {"volsurf.v1", wsc_cb, 0, 1 << 16, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0} /* lws 4.1 has no LWS_PROTOCOL_LIST_TERM */
+};
 
 /* Runs the client until it has PATCHES_WANTED verified patches or the
  * bound passes. */
