@@ -9,11 +9,7 @@
  * queue and owns the file.  SIGINT/SIGTERM or --duration end the recording:
  * the feeds close, the queue is drained, the file is flushed and closed. */
 #define _POSIX_C_SOURCE 200809L /* sigaction, clock_gettime */
-/* OpenSSL (through lws) typedefs ERR_STATE, which host/err.h names as an
- * error code: rename OpenSSL's for this file. */
-#define ERR_STATE volsurf_openssl_ERR_STATE
 #include <libwebsockets.h>
-#undef ERR_STATE
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>

@@ -15,11 +15,7 @@
  *
  * Configuration: defaults < VOLSURF_* environment < command-line flags. */
 #define _POSIX_C_SOURCE 200809L /* sigaction, clock_gettime */
-/* OpenSSL (through lws) typedefs ERR_STATE, which host/err.h names as an
- * error code: rename OpenSSL's for this file. */
-#define ERR_STATE volsurf_openssl_ERR_STATE
 #include <libwebsockets.h>
-#undef ERR_STATE
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -33,10 +33,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-/* OpenSSL (through lws) typedefs ERR_STATE, which host/err.h names. */
-#define ERR_STATE volsurf_openssl_ERR_STATE
 #include <libwebsockets.h>
-#undef ERR_STATE
 
 #include "protocol.h"
 
