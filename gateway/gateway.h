@@ -29,9 +29,9 @@ struct lws_context;
 typedef int (*gw_health_fn)(void *ctx, char *reason, size_t cap);
 
 struct gw_config {
-  const char *iface;       /* NULL: all interfaces; "127.0.0.1" for tests */
-  int port;                /* default 8080; 0: an ephemeral port (gw_port) */
-  const char *static_dir;  /* built dashboard (web/dist); NULL: none (404) */
+  const char *iface;           /* NULL: all interfaces; "127.0.0.1" for tests */
+  int port;                    /* default 8080; 0: an ephemeral port (gw_port) */
+  const char *static_dir;      /* built dashboard (web/dist); NULL: none (404) */
   const char *allowed_origins; /* comma list of Origin values; NULL: any */
   int max_clients;             /* default 20000 */
   int heartbeat_ms;            /* default 1000 */
@@ -42,7 +42,7 @@ struct gw_config {
   struct metrics *metrics;     /* borrowed, may be NULL */
   gw_health_fn health;         /* may be NULL: always healthy */
   void *health_ctx;
-  int64_t epoch;               /* 0: server start time in ms */
+  int64_t epoch; /* 0: server start time in ms */
 };
 
 void gw_config_default(struct gw_config *c);
@@ -57,8 +57,9 @@ int gw_new(struct lws_context *ctx, const struct gw_config *c, struct gateway **
 int gw_port(const struct gateway *gw);
 /* Any thread: wake the I/O loop to drain the mailbox (lws_cancel_service). */
 void gw_wake(struct gateway *gw);
-/* Closes every client with 1001 and frees (on the I/O thread, before the
- * context is destroyed). */
+/* Closes every client with 1001 and frees (on the I/O thread, outside any
+ * lws callback, before the context is destroyed: it services the context
+ * for up to ~50 ms so that the close frames go out).  NULL-safe. */
 void gw_free(struct gateway *gw);
 int gw_n_clients(const struct gateway *gw);
 

@@ -21,7 +21,11 @@
  *   volsurf_ws_dropped_total{reason}           counter  -> DroppedMessages (sum)
  *   volsurf_ws_conflated_total                 counter
  *   volsurf_ws_client_errors_total{code}       counter
- *   volsurf_ws_messages_total{type}            counter */
+ *   volsurf_ws_messages_total{type}            counter
+ *   volsurf_ws_closed_total{code}              counter  (4000, 4001, 1009, 1013, 1001)
+ * volsurf_ws_dropped_total reasons: conflated (a patch replaced by a
+ * snapshot), queue_full (a heartbeat or reply that did not fit),
+ * too_big_frame, server_full, bad_origin, publish (a version not rendered). */
 #ifndef VOLSURF_METRICS_H
 #define VOLSURF_METRICS_H
 

@@ -1,0 +1,160 @@
+/* protovec: writes the protocol v1 test vectors (docs/protocol.md "Test
+ * vectors") that the dashboard's TypeScript merge-patch and checksum code is
+ * checked against: for a few surfaces, a sequence of documents with their
+ * canonical text and checksum, and the merge patches between them.
+ *
+ *   protovec FILE           write the vectors to FILE
+ *   protovec --check FILE   exit 1 when FILE differs from what would be written
+ *
+ * Deterministic: the same build writes the same bytes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fakesurf.h"
+#include "protocol.h"
+
+/* Hand-written edge documents: no expiries; a fit at rounding edges and a
+ * negative zero; an expiry without svi; an expiry code list whose byte
+ * order differs from date order. */
+static const char *const edge_docs[] = {
+    "{\"id\":\"bybit.SOL_USDC\",\"venue\":\"bybit\",\"asset\":\"SOL_USDC\",\"as_of\":1764000000000,"
+    "\"stale\":true,\"delta_convention\":\"forward\",\"expiries\":{},\"nodes\":{}}",
+    "{\"id\":\"bybit.SOL_USDC\",\"venue\":\"bybit\",\"asset\":\"SOL_USDC\",\"as_of\":1764000000500,"
+    "\"stale\":false,\"delta_convention\":\"forward\",\"expiries\":{\"5JUN26\":{\"expiry\":"
+    "1780646400000,\"T\":0.523288,\"svi\":{\"a\":1e-08,\"b\":0.12345679,\"rho\":-0.99,\"m\":0,"
+    "\"sigma\":0.00000001},\"usable\":true,\"status\":[\"converged\"],\"points\":{\"strike\":[150,"
+    "200],\"k\":[-0.1,0.1],\"bid\":[null,0.5],\"ask\":[0.61,0.55],\"mark\":[null,null]}}},"
+    "\"nodes\":{}}",
+    "{\"id\":\"bybit.SOL_USDC\",\"venue\":\"bybit\",\"asset\":\"SOL_USDC\",\"as_of\":1764000001000,"
+    "\"stale\":false,\"delta_convention\":\"forward\",\"expiries\":{\"5JUN26\":{\"expiry\":"
+    "1780646400000,\"T\":0.523272,\"svi\":{\"a\":-0.00012345,\"b\":0.12345679,\"rho\":-0.99,"
+    "\"m\":-0.5,\"sigma\":0.2},\"usable\":false,\"status\":[\"converged\",\"butterfly\"],"
+    "\"diag\":{\"butterfly\":[[-0.9,-0.7]]}},\"12JUN26\":{\"expiry\":1781251200000,"
+    "\"usable\":false,\"status\":[\"too_few\"]},\"26DEC25\":{\"expiry\":1766736000000,\"svi\":{"
+    "\"a\":0.01,\"b\":0.1,\"rho\":0.5,\"m\":0.1,\"sigma\":0.3},\"usable\":true,\"status\":"
+    "[\"converged\",\"warm\"]}},\"nodes\":{\"1w\":{\"T\":0.019178,\"atm\":0.44,"
+    "\"extrapolated\":true}}}",
+    "{\"id\":\"bybit.SOL_USDC\",\"venue\":\"bybit\",\"asset\":\"SOL_USDC\",\"as_of\":1764000001500,"
+    "\"stale\":false,\"delta_convention\":\"premium_adjusted\",\"expiries\":{\"12JUN26\":{"
+    "\"expiry\":1781251200000,\"usable\":false,\"status\":[\"too_few\"]}},\"nodes\":{}}"};
+
+/* Adds one state (doc, checksum, canonical) to 'states'; takes doc. */
+static int add_state(cJSON *states, cJSON *doc)
+{
+  char sum[PROTO_CHECKSUM_LEN];
+  int n = proto_canonical(doc, NULL, 0);
+  char *canon = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (!canon || proto_checksum(doc, sum) != 0) {
+    free(canon);
+    cJSON_Delete(doc);
+    return -1;
+  }
+  proto_canonical(doc, canon, (size_t)n + 1);
+  cJSON *st = cJSON_CreateObject();
+  cJSON_AddItemToObject(st, "doc", doc);
+  cJSON_AddStringToObject(st, "checksum", sum);
+  cJSON_AddStringToObject(st, "canonical", canon);
+  cJSON_AddItemToArray(states, st);
+  free(canon);
+  return 0;
+}
+
+static void add_patch(cJSON *patches, cJSON *states, int from, int to)
+{
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(states, from), "doc");
+  const cJSON *b = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(states, to), "doc");
+  cJSON *p = cJSON_CreateObject();
+  cJSON_AddNumberToObject(p, "from", from);
+  cJSON_AddNumberToObject(p, "to", to);
+  cJSON_AddItemToObject(p, "patch", proto_diff(a, b));
+  cJSON_AddItemToArray(patches, p);
+}
+
+/* One vector: states from docs[0..n), patches i -> i+1 and 0 -> n-1. */
+static cJSON *vector(const char *name, cJSON **docs, int n)
+{
+  cJSON *v = cJSON_CreateObject();
+  cJSON_AddStringToObject(v, "name", name);
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(docs[0], "id");
+  cJSON_AddStringToObject(v, "id", cJSON_IsString(id) ? id->valuestring : "");
+  cJSON *states = cJSON_AddArrayToObject(v, "states");
+  cJSON *patches = cJSON_AddArrayToObject(v, "patches");
+  for (int i = 0; i < n; i++)
+    add_state(states, docs[i]);
+  for (int i = 0; i + 1 < n; i++)
+    add_patch(patches, states, i, i + 1);
+  if (n > 2)
+    add_patch(patches, states, 0, n - 1);
+  return v;
+}
+
+static cJSON *fake_vector(const char *name, const char *venue, const char *asset, uint64_t seed,
+                          int steps, int n_exp, int n_pts)
+{
+  cJSON *docs[16];
+  for (int i = 0; i < steps; i++) {
+    struct surface *s = fakesurf_new(venue, asset, seed, i, n_exp, n_pts);
+    docs[i] = s ? proto_render(s) : NULL;
+    surface_free(s);
+    if (!docs[i])
+      return NULL;
+  }
+  return vector(name, docs, steps);
+}
+
+static char *generate(void)
+{
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "note",
+                          "generated by gateway/protovec.c; do not edit (docs/protocol.md)");
+  cJSON *vs = cJSON_AddArrayToObject(root, "vectors");
+  cJSON_AddItemToArray(vs, fake_vector("evolving surface, sparse patches, an expiry rolling off",
+                                       "deribit", "BTC", 2, 8, 4, 6));
+  cJSON_AddItemToArray(
+      vs, fake_vector("expiry never fitted, premium-adjusted delta", "okx", "ETH", 3, 5, 3, 3));
+  cJSON *docs[4];
+  for (int i = 0; i < 4; i++)
+    docs[i] = cJSON_Parse(edge_docs[i]);
+  cJSON_AddItemToArray(vs, vector("edge cases: empty, rounding, missing svi, code order", docs, 4));
+  char *txt = cJSON_Print(root);
+  cJSON_Delete(root);
+  return txt;
+}
+
+int main(int argc, char **argv)
+{
+  int check = argc == 3 && strcmp(argv[1], "--check") == 0;
+  if (argc != 2 && !check) {
+    fprintf(stderr, "usage: protovec [--check] FILE\n");
+    return 2;
+  }
+  const char *path = argv[argc - 1];
+  char *txt = generate();
+  if (!txt)
+    return 1;
+  size_t n = strlen(txt);
+  int rc = 0;
+  if (check) {
+    FILE *f = fopen(path, "rb");
+    char *old = f ? malloc(n + 2) : NULL;
+    size_t m = old ? fread(old, 1, n + 2, f) : 0;
+    if (!f || m != n + 1 || memcmp(old, txt, n) != 0 || old[n] != '\n') {
+      fprintf(stderr, "%s is out of date: rebuild target protocol_vectors and commit it\n", path);
+      rc = 1;
+    }
+    free(old);
+    if (f)
+      fclose(f);
+  } else {
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(txt, 1, n, f) != n || fputc('\n', f) == EOF) {
+      fprintf(stderr, "cannot write %s\n", path);
+      rc = 1;
+    }
+    if (f && fclose(f) != 0)
+      rc = 1;
+  }
+  free(txt);
+  return rc;
+}
