@@ -406,10 +406,10 @@ static void drain(struct calib *cb, int64_t now)
       g->dirty = 1;
       if (t > g->newest_us)
         g->newest_us = t;
-      if (it->trace_id)
+      if (it->trace_id) {
         g->trace_id = it->trace_id;
-      if (it->trace_id)
         cb->surf[g->surf].trace_id = it->trace_id;
+      }
     }
   }
 }

@@ -215,15 +215,26 @@ static void outf(struct out *o, const char *fmt, ...)
     o->len += (size_t)n;
 }
 
+/* The shortest of %.15g / %.17g that reads back as v: 19.549, not
+ * 19.548999999999999. */
+static const char *shortest(double v, char buf[32])
+{
+  snprintf(buf, 32, "%.15g", v);
+  if (strtod(buf, NULL) != v)
+    snprintf(buf, 32, "%.17g", v);
+  return buf;
+}
+
 /* Prometheus sample value: Go's float syntax (NaN, +Inf, -Inf). */
 static void out_value(struct out *o, double v)
 {
+  char num[32];
   if (isnan(v))
     outf(o, "NaN");
   else if (isinf(v))
     outf(o, v > 0 ? "+Inf" : "-Inf");
   else
-    outf(o, "%.17g", v);
+    outf(o, "%s", shortest(v, num));
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -424,7 +435,8 @@ static void emf_line(FILE *f, const char *ns, const char *role, int64_t now_ms, 
     fprintf(f, "\"");
   }
   /* EMF values must be finite numbers: the caller skips NaN gauges. */
-  fprintf(f, ",\"%s\":%.17g}\n", metric, v);
+  char num[32];
+  fprintf(f, ",\"%s\":%s}\n", metric, shortest(v, num));
 }
 
 int metrics_write_emf(struct metrics *m, FILE *f, const char *ns, const char *role, int64_t now_ms)
