@@ -93,6 +93,9 @@ const SAMPLES = {
   metrics_namespace: 'Volsurf/prod',
   allowed_origin: 'https://volsurf.example.com',
   venues: 'deribit,okx,bybit,binance',
+  fit_backend: 'auto',
+  static_dir: '/usr/share/volsurf/web',
+  log_level: 'info',
   log_group: '/volsurf-prod/gateway',
   region: REGION,
   account_id: ACCOUNT,
@@ -257,12 +260,12 @@ test('container definitions are well formed and keep credentials out of environm
     checkContainers(doc, path.relative(TF_ROOT, t), call.vars);
     n++;
   }
-  assert.equal(n, 3, 'gateway, ingest, calibrator');
+  assert.equal(n, 4, 'volsurf (single); gateway, ingest, calibrator (split)');
 });
 
 test('only ingest receives exchange credentials', () => {
   const dir = path.join(TF_ROOT, 'modules', 'ecs', 'templates');
-  for (const role of ['gateway', 'calibrator']) {
+  for (const role of ['volsurf', 'gateway', 'calibrator']) {
     const [c] = render(fs.readFileSync(path.join(dir, `${role}.json.tftpl`), 'utf8'));
     for (const s of c.secrets || []) assert.doesNotMatch(s.valueFrom, /secretsmanager/, `${role} reads ${s.name}`);
   }
@@ -328,4 +331,80 @@ test('the checks themselves reject bad documents', () => {
   assert.throws(() => checkContainers(root, 'root', vars));
   const latest = base(); latest[0].image = 'volsurf:latest';
   assert.throws(() => checkContainers(latest, 'latest', vars));
+});
+
+// ------------------------------------------------------------ the service contract
+// host/cmd_serve.c is the source of truth for names: the VOLSURF_* table it
+// reads, its flags, and the --role values its usage lists.
+
+const REPO = path.join(TF_ROOT, '..');
+const SERVE_C = fs.readFileSync(path.join(REPO, 'host', 'cmd_serve.c'), 'utf8');
+const SERVE_ENV = new Set([...SERVE_C.matchAll(/\{"(VOLSURF_[A-Z_]+)", "[a-z-]+"\}/g)].map((m) => m[1]));
+for (const m of SERVE_C.matchAll(/getenv\("(VOLSURF_[A-Z_]+)"\)/g)) SERVE_ENV.add(m[1]);
+const SERVE_FLAGS = new Set([...SERVE_C.matchAll(/strcmp\(key, "([a-z-]+)"\)/g)].map((m) => `--${m[1]}`));
+for (const m of SERVE_C.matchAll(/strcmp\(a, "(--[a-z-]+)"\)/g)) SERVE_FLAGS.add(m[1]);
+const SERVE_ROLES = /\[--role ([a-z|]+)\]/.exec(SERVE_C)[1].split('|');
+// Names of the split topology's contract that no binary reads yet: the Kafka
+// roles will (docs/deploy.md "Topology and the service contract").
+const SPLIT_ONLY = /^VOLSURF_(KAFKA_BROKERS|(DERIBIT|OKX|BYBIT|BINANCE)_(API_KEY|API_SECRET|PASSPHRASE))$/;
+
+const containers = (name) => render(fs.readFileSync(path.join(TF_ROOT, 'modules', 'ecs', 'templates', `${name}.json.tftpl`), 'utf8'));
+const envOf = (c) => Object.fromEntries((c.environment || []).map((e) => [e.name, e.value]));
+
+test('the contract tables were read from host/cmd_serve.c', () => {
+  for (const n of ['VOLSURF_PORT', 'VOLSURF_VENUES', 'VOLSURF_FIT_BACKEND', 'VOLSURF_ALLOWED_ORIGIN', 'VOLSURF_METRICS_EMF',
+    'VOLSURF_METRICS_NAMESPACE', 'VOLSURF_ENV', 'VOLSURF_STATIC_DIR', 'VOLSURF_LOG_LEVEL', 'VOLSURF_ROLE'])
+    assert.ok(SERVE_ENV.has(n), n);
+  for (const f of ['--port', '--role', '--metrics-emf', '--venues', '--static']) assert.ok(SERVE_FLAGS.has(f), f);
+  assert.deepEqual(SERVE_ROLES, ['all', 'ingest', 'calibrate', 'gateway']);
+});
+
+test('container definitions use only the flags and VOLSURF_* names volsurf serve parses', () => {
+  for (const name of ['volsurf', 'gateway', 'ingest', 'calibrator']) {
+    for (const c of containers(name)) {
+      const cmd = c.command;
+      assert.equal(cmd[0], 'serve', name);
+      for (let i = 1; i < cmd.length; i++) {
+        assert.ok(SERVE_FLAGS.has(cmd[i]), `${name}: flag ${cmd[i]} is one cmd_serve parses`);
+        if (cmd[i] !== '--metrics-emf') i++; // every other flag takes a value
+      }
+      const role = cmd[cmd.indexOf('--role') + 1];
+      assert.ok(SERVE_ROLES.includes(role), `${name}: --role ${role}`);
+      for (const e of c.environment || []) assert.ok(SERVE_ENV.has(e.name), `${name}: ${e.name} is not read by volsurf serve`);
+      for (const s of c.secrets || []) assert.match(s.name, SPLIT_ONLY, `${name}: secret ${s.name}`);
+      assert.equal(c.portMappings[0].containerPort, Number(envOf(c).VOLSURF_PORT), `${name}: VOLSURF_PORT is the mapped port`);
+    }
+  }
+});
+
+test('single topology: one container runs serve --role all on live venues, with no secrets', async () => {
+  const [c] = containers('volsurf');
+  assert.deepEqual(c.command, ['serve', '--role', 'all', '--metrics-emf']);
+  assert.equal(c.secrets, undefined, 'volsurf serve reads no credential: nothing to inject');
+  const env = envOf(c);
+  assert.equal(env.VOLSURF_VENUES, SAMPLES.venues);
+  assert.equal(env.VOLSURF_FIT_BACKEND, 'auto');
+  assert.equal(env.VOLSURF_STATIC_DIR, SAMPLES.static_dir);
+  assert.ok(env.VOLSURF_ALLOWED_ORIGIN && env.VOLSURF_METRICS_NAMESPACE && env.VOLSURF_ENV);
+  assert.deepEqual(c.mountPoints, [{ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false }], 'writable /tmp only');
+  const call = (await templateCalls()).find((x) => x.template.endsWith('volsurf.json.tftpl'));
+  assert.equal(call.vars.venues, 'var.venues');
+  assert.equal(call.vars.fit_backend, 'var.fit_backend');
+});
+
+test('split topology: each service runs its own --role, and only there Kafka and credentials appear', () => {
+  const want = { gateway: 'gateway', ingest: 'ingest', calibrator: 'calibrate' };
+  for (const [name, role] of Object.entries(want)) {
+    const [c] = containers(name);
+    assert.deepEqual(c.command, ['serve', '--role', role, '--metrics-emf'], name);
+    assert.ok((c.secrets || []).some((s) => s.name === 'VOLSURF_KAFKA_BROKERS'), `${name}: brokers from SSM`);
+  }
+  assert.equal(envOf(containers('calibrator')[0]).VOLSURF_FIT_BACKEND, 'gpu');
+  assert.ok(envOf(containers('gateway')[0]).VOLSURF_STATIC_DIR, 'gateway serves the dashboard too');
+});
+
+test('the contract checks reject a name volsurf does not read', () => {
+  assert.ok(!SERVE_ENV.has('VOLSURF_BACKEND'), 'the env name is VOLSURF_FIT_BACKEND');
+  assert.ok(!SERVE_FLAGS.has('--fit-backend'), 'the flag is --backend');
+  assert.ok(!SERVE_ROLES.includes('calibrator'), 'the role is calibrate');
 });

@@ -5,6 +5,12 @@ module "volsurf" {
   environment              = var.environment
   domain                   = var.domain
   route53_zone_name        = var.route53_zone_name
+  topology                 = var.topology
+  venues                   = var.venues
+  serve_cpu                = var.serve_cpu
+  serve_memory             = var.serve_memory
+  serve_min_count          = var.serve_min_count
+  serve_max_count          = var.serve_max_count
   image_tag                = var.image_tag
   gpu_image_tag            = var.gpu_image_tag
   gpu_instance_type        = var.gpu_instance_type

@@ -18,6 +18,40 @@ variable "route53_zone_name" {
   type = string
 }
 
+variable "topology" {
+  description = "single: one Fargate service running `volsurf serve --role all` (works today). split: gateway / ingest / calibrator through Kafka (needs the Kafka roles, not built yet, and enable_msk or kafka_bootstrap_brokers)."
+  type        = string
+  default     = "single"
+}
+
+variable "venues" {
+  description = "Live venues (VOLSURF_VENUES)."
+  type        = string
+  default     = "deribit,okx,bybit,binance"
+}
+
+variable "serve_cpu" {
+  description = "single: Fargate CPU units per all-in-one task."
+  type        = number
+  default     = 2048
+}
+
+variable "serve_memory" {
+  description = "single: Fargate memory (MiB) per all-in-one task."
+  type        = number
+  default     = 4096
+}
+
+variable "serve_min_count" {
+  type    = number
+  default = 2
+}
+
+variable "serve_max_count" {
+  type    = number
+  default = 6
+}
+
 variable "image_tag" {
   description = "CPU image tag to run (git SHA)."
   type        = string
@@ -76,7 +110,7 @@ variable "use_fargate_spot" {
 }
 
 variable "enable_msk" {
-  description = "Create Amazon MSK for the ingest -> calibrator -> gateway topics (off unless terraform.tfvars turns it on)."
+  description = "Create Amazon MSK for the ingest -> calibrator -> gateway topics (topology = \"split\" only)."
   type        = bool
   default     = false
 }

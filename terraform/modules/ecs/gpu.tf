@@ -1,13 +1,16 @@
-# GPU capacity for the calibrator: ECS GPU-optimized AMI (NVIDIA driver and
+# GPU capacity for the calibrator (topology = "split" only; count = 0 in
+# single, which fits on the Fargate CPU): ECS GPU-optimized AMI (NVIDIA driver and
 # container toolkit preinstalled) resolved through its public SSM parameter,
 # a launch template, an ASG owned by ECS managed scaling.  Instances sit in
 # private subnets, IMDSv2 only, no SSH (Session Manager instead).
 
 data "aws_ssm_parameter" "gpu_ami" {
-  name = var.gpu_ami_ssm_parameter
+  count = local.split ? 1 : 0
+  name  = var.gpu_ami_ssm_parameter
 }
 
 resource "aws_security_group" "gpu_instances" {
+  count       = local.split ? 1 : 0
   name_prefix = "${var.name}-gpu-node-"
   description = "GPU container instances: egress only (ECS, ECR, SSM endpoints)"
   vpc_id      = var.vpc_id
@@ -19,7 +22,8 @@ resource "aws_security_group" "gpu_instances" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "gpu_https_out" {
-  security_group_id = aws_security_group.gpu_instances.id
+  count             = local.split ? 1 : 0
+  security_group_id = aws_security_group.gpu_instances[0].id
   description       = "ECS agent, ECR, SSM, CloudWatch"
   ip_protocol       = "tcp"
   from_port         = 443
@@ -28,15 +32,16 @@ resource "aws_vpc_security_group_egress_rule" "gpu_https_out" {
 }
 
 resource "aws_launch_template" "gpu" {
+  count                  = local.split ? 1 : 0
   name_prefix            = "${var.name}-gpu-"
-  image_id               = data.aws_ssm_parameter.gpu_ami.insecure_value
+  image_id               = data.aws_ssm_parameter.gpu_ami[0].insecure_value
   instance_type          = var.gpu_instance_type
-  vpc_security_group_ids = [aws_security_group.gpu_instances.id]
+  vpc_security_group_ids = [aws_security_group.gpu_instances[0].id]
   update_default_version = true
   tags                   = var.tags
 
   iam_instance_profile {
-    arn = aws_iam_instance_profile.gpu_instance.arn
+    arn = aws_iam_instance_profile.gpu_instance[0].arn
   }
 
   metadata_options {
@@ -81,6 +86,7 @@ resource "aws_launch_template" "gpu" {
 }
 
 resource "aws_autoscaling_group" "gpu" {
+  count                 = local.split ? 1 : 0
   name_prefix           = "${var.name}-gpu-"
   vpc_zone_identifier   = var.private_subnet_ids
   min_size              = var.gpu_min_instances
@@ -89,8 +95,8 @@ resource "aws_autoscaling_group" "gpu" {
   health_check_type     = "EC2"
 
   launch_template {
-    id      = aws_launch_template.gpu.id
-    version = aws_launch_template.gpu.latest_version
+    id      = aws_launch_template.gpu[0].id
+    version = aws_launch_template.gpu[0].latest_version
   }
 
   # A new AMI (or any launch template change) gives a new template version,
@@ -126,11 +132,12 @@ resource "aws_autoscaling_group" "gpu" {
 }
 
 resource "aws_ecs_capacity_provider" "gpu" {
-  name = "${var.name}-gpu"
-  tags = var.tags
+  count = local.split ? 1 : 0
+  name  = "${var.name}-gpu"
+  tags  = var.tags
 
   auto_scaling_group_provider {
-    auto_scaling_group_arn         = aws_autoscaling_group.gpu.arn
+    auto_scaling_group_arn         = aws_autoscaling_group.gpu[0].arn
     managed_termination_protection = "ENABLED"
     managed_draining               = "ENABLED"
 

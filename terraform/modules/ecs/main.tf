@@ -1,10 +1,22 @@
-# ECS: one cluster, three roles of the same volsurf binary.
+# ECS: one cluster running the volsurf binary in one of two topologies.
+#
+# topology = "single" (default; the only one volsurf runs today):
+#   volsurf    Fargate, behind the ALB, `volsurf serve --role all`: live
+#              feeds, CPU calibration and the websocket gateway in one
+#              process; autoscaled on CPU, ALB requests and sockets.  Each
+#              task runs its own feeds and calibration, so any task serves a
+#              full snapshot and a reconnect may land anywhere.
+#
+# topology = "split" (the scale-out topology of DESIGN.md; needs the Kafka
+# roles, which `volsurf serve` does not have yet: --role ingest|calibrate|
+# gateway exits 2):
 #   gateway    Fargate, behind the ALB, autoscaled (CPU, ALB requests, sockets)
-#   ingest     Fargate, exchange websockets -> Kafka; the only holder of
-#              exchange credentials
+#   ingest     Fargate, exchange websockets -> Kafka
 #   calibrator EC2 GPU capacity provider (ECS GPU AMI, launch template, ASG,
 #              managed scaling); one task = one GPU
-# Images live in two immutable-tag ECR repositories; a rollout is a new tag.
+#
+# Images live in two immutable-tag ECR repositories (the GPU one is used by
+# split only); a rollout is a new tag.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -14,7 +26,15 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.region
-  roles      = toset(["gateway", "ingest", "calibrator"])
+  split      = var.topology == "split"
+  # ECS service name -> the `--role` value it runs (also the EMF Role
+  # dimension of its metrics, host/metrics.c).
+  service_roles = local.split ? {
+    gateway    = "gateway"
+    ingest     = "ingest"
+    calibrator = "calibrate"
+  } : { volsurf = "all" }
+  roles      = toset(keys(local.service_roles))
   fargate_cp = var.use_fargate_spot ? "FARGATE_SPOT" : "FARGATE"
 }
 
@@ -73,7 +93,7 @@ resource "aws_ecs_cluster" "this" {
 
 resource "aws_ecs_cluster_capacity_providers" "this" {
   cluster_name       = aws_ecs_cluster.this.name
-  capacity_providers = ["FARGATE", "FARGATE_SPOT", aws_ecs_capacity_provider.gpu.name]
+  capacity_providers = concat(["FARGATE", "FARGATE_SPOT"], aws_ecs_capacity_provider.gpu[*].name)
 
   default_capacity_provider_strategy {
     capacity_provider = local.fargate_cp
@@ -85,7 +105,7 @@ resource "aws_ecs_cluster_capacity_providers" "this" {
 
 resource "aws_security_group" "tasks" {
   name_prefix = "${var.name}-tasks-"
-  description = "volsurf tasks: the ALB reaches the gateway port; all roles reach each other's /healthz and Kafka via egress"
+  description = "volsurf tasks: the ALB reaches the gateway port; egress to the exchanges (and Kafka in split)"
   vpc_id      = var.vpc_id
   tags        = merge(var.tags, { Name = "${var.name}-tasks" })
 
@@ -112,7 +132,18 @@ resource "aws_vpc_security_group_egress_rule" "https_out" {
   cidr_ipv4         = "0.0.0.0/0"
 }
 
+# OKX serves its public websocket on 8443 (feeds/venue.c).
+resource "aws_vpc_security_group_egress_rule" "okx_wss_out" {
+  security_group_id = aws_security_group.tasks.id
+  description       = "OKX public websocket (wss://ws.okx.com:8443)"
+  ip_protocol       = "tcp"
+  from_port         = 8443
+  to_port           = 8443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
 resource "aws_vpc_security_group_egress_rule" "kafka_out" {
+  count             = local.split ? 1 : 0
   security_group_id = aws_security_group.tasks.id
   description       = "Kafka brokers (TLS) inside the VPC"
   ip_protocol       = "tcp"

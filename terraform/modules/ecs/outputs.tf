@@ -2,16 +2,27 @@ output "cluster_name" {
   value = aws_ecs_cluster.this.name
 }
 
+output "topology" {
+  value = var.topology
+}
+
 output "service_names" {
-  value = {
-    gateway    = aws_ecs_service.gateway.name
-    ingest     = aws_ecs_service.ingest.name
-    calibrator = aws_ecs_service.calibrator.name
-  }
+  description = "ECS service -> name (single: volsurf; split: gateway, ingest, calibrator)."
+  value = merge(
+    { for s in aws_ecs_service.volsurf : "volsurf" => s.name },
+    { for s in aws_ecs_service.gateway : "gateway" => s.name },
+    { for s in aws_ecs_service.ingest : "ingest" => s.name },
+    { for s in aws_ecs_service.calibrator : "calibrator" => s.name },
+  )
+}
+
+output "service_roles" {
+  description = "ECS service -> the --role it runs, which is the EMF Role dimension of its metrics."
+  value       = local.service_roles
 }
 
 output "log_group_names" {
-  description = "role -> log group"
+  description = "service -> log group"
   value       = { for k, g in aws_cloudwatch_log_group.role : k => g.name }
 }
 
@@ -27,5 +38,6 @@ output "tasks_security_group_id" {
 }
 
 output "gpu_autoscaling_group_name" {
-  value = aws_autoscaling_group.gpu.name
+  description = "split only; null in single."
+  value       = one(aws_autoscaling_group.gpu[*].name)
 }

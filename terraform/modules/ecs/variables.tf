@@ -36,6 +36,83 @@ variable "container_port" {
   default = 8080
 }
 
+variable "topology" {
+  description = "single: one Fargate service running `volsurf serve --role all` (works today). split: gateway / ingest / calibrator services joined by Kafka (needs the Kafka roles, not built yet)."
+  type        = string
+  default     = "single"
+
+  validation {
+    condition     = contains(["single", "split"], var.topology)
+    error_message = "topology is \"single\" or \"split\"."
+  }
+}
+
+# ---------------------------------------------------------------- single topology
+
+variable "serve_cpu" {
+  description = "Fargate CPU units per all-in-one task (feeds + calibration + gateway in one process)."
+  type        = number
+  default     = 2048
+}
+
+variable "serve_memory" {
+  description = "Fargate memory (MiB) per all-in-one task."
+  type        = number
+  default     = 4096
+}
+
+variable "serve_min_count" {
+  description = "All-in-one tasks at least: each runs its own feeds and calibration, so any of them serves a full snapshot."
+  type        = number
+  default     = 2
+}
+
+variable "serve_max_count" {
+  description = "All-in-one tasks at most. Every task opens its own exchange websockets through the NAT gateway's address: keep this modest (venues limit connections per IP)."
+  type        = number
+  default     = 6
+}
+
+variable "serve_target_cpu_percent" {
+  description = "CPU target of the all-in-one tasks (calibration shares the vCPUs with the fan-out)."
+  type        = number
+  default     = 60
+}
+
+variable "serve_target_connections_per_task" {
+  description = "Custom metric target: average open websockets per all-in-one task (EMF WebsocketConnections, Role=all)."
+  type        = number
+  default     = 1500
+}
+
+variable "fit_backend" {
+  description = "VOLSURF_FIT_BACKEND of the all-in-one task: auto (the CPU image has no CUDA, so the CPU fitter), cpu or gpu."
+  type        = string
+  default     = "auto"
+
+  validation {
+    condition     = contains(["auto", "cpu", "gpu"], var.fit_backend)
+    error_message = "fit_backend is auto, cpu or gpu."
+  }
+}
+
+variable "log_level" {
+  description = "VOLSURF_LOG_LEVEL: debug, info, warn or error."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["debug", "info", "warn", "error"], var.log_level)
+    error_message = "log_level is debug, info, warn or error."
+  }
+}
+
+variable "static_dir" {
+  description = "VOLSURF_STATIC_DIR: where the CPU image keeps the built dashboard (terraform/images/Dockerfile)."
+  type        = string
+  default     = "/usr/share/volsurf/web"
+}
+
 # ---------------------------------------------------------------- images
 
 variable "image_tag" {
@@ -119,19 +196,21 @@ variable "ingest_max_count" {
 }
 
 variable "venues" {
-  description = "Comma-separated venues ingest subscribes to."
+  description = "VOLSURF_VENUES: comma-separated live venues (deribit,okx,bybit,binance) of the all-in-one task (single) or of ingest (split)."
   type        = string
   default     = "deribit,okx,bybit,binance"
 }
 
 variable "exchange_secret_arns" {
-  description = "venue -> Secrets Manager ARN (keys deribit, okx, bybit, binance)."
+  description = "split only: venue -> Secrets Manager ARN (keys deribit, okx, bybit, binance). Empty in single: volsurf reads no credential today."
   type        = map(string)
+  default     = {}
 }
 
 variable "kafka_brokers_param_arn" {
-  description = "SSM parameter holding the Kafka bootstrap brokers."
+  description = "split only: SSM parameter holding the Kafka bootstrap brokers."
   type        = string
+  default     = ""
 }
 
 variable "use_fargate_spot" {
@@ -194,7 +273,7 @@ variable "metrics_namespace" {
 }
 
 variable "allowed_origin" {
-  description = "Browser Origin the gateway accepts websocket upgrades from (https://<domain>)."
+  description = "VOLSURF_ALLOWED_ORIGIN: comma list of browser Origins the gateway accepts websocket upgrades from (https://<domain>,https://<api host>)."
   type        = string
 }
 

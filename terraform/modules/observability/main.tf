@@ -1,48 +1,71 @@
 # Monitoring.  volsurf writes its metrics as CloudWatch Embedded Metric
-# Format records on stdout (--metrics-emf); the awslogs driver ships them to
-# the role's log group and CloudWatch extracts them into var.metrics_namespace
-# with no agent and no PutMetricData permission.  Every record carries the
-# dimension set [Role] (aggregate, what alarms and autoscaling use) and a
-# finer set ([Role, Venue] for feeds, [Role, Venue, Asset, Expiry] for fit
-# quality) for the dashboard.
+# Format records on stdout (--metrics-emf, one line per series every 10 s,
+# host/metrics.c); the awslogs driver ships them to the service's log group
+# and CloudWatch extracts them into var.metrics_namespace with no agent and
+# no PutMetricData permission.  Every record carries the dimension set
+# [Role] (Role = the process's --role: "all" in the single topology;
+# gateway / ingest / calibrate in split), which alarms and autoscaling use,
+# and, for series with labels, [Role, <labels capitalised>] ([Role, Venue]
+# for feed age, [Role, Venue, Asset, Expiry] for fit quality) for the
+# dashboard.
 #
-# metric (unit)                 role        meaning
-# FeedAgeMs (ms)                ingest      age of the newest quote per venue: feed freshness
-# FitBatchMs (ms)               calibrator  wall time of one batched SVI fit
-# QuoteQueueDepth (count)       calibrator  quotes waiting between book and calibration
-# DroppedMessages (count)       gateway     patches dropped by conflation / slow clients cut
-# WebsocketConnections (count)  gateway     open sockets per task
-# FitRmseVolPts (vol points)    calibrator  per-expiry fit RMSE; [Role] carries the worst expiry
+# metric (EMF unit)                  stage        meaning
+# FeedAgeMs (Milliseconds)           feeds        age of the newest quote per venue: feed freshness
+# FitBatchMs (Milliseconds)          calibration  p99 over the 10 s interval of one batched SVI fit's wall time
+# QuoteQueueDepth (Count)            calibration  quotes waiting between the feeds and calibration
+# DroppedMessages (Count)            gateway      increase over the 10 s interval of dropped/conflated messages
+# WebsocketConnections (Count)       gateway      open sockets of one process
+# FitRmseVolPts (None: vol points)   calibration  per-expiry fit RMSE; [Role] carries every expiry (Maximum = worst)
 #
-# Plus one log metric filter (ERROR lines) for what EMF cannot count: a
-# crash loop still writes its last error line.
+# Plus one log metric filter (JSON log lines with "level":"error",
+# host/log.c) for what EMF cannot count: a crash loop still writes its last
+# error line.
 
 locals {
-  ns = var.metrics_namespace
+  ns    = var.metrics_namespace
+  split = var.topology == "split"
+  # Pipeline stage -> the Role dimension value of the process running it.
+  stage_role = local.split ? {
+    feeds       = "ingest"
+    calibration = "calibrate"
+    gateway     = "gateway"
+    } : {
+    feeds       = "all"
+    calibration = "all"
+    gateway     = "all"
+  }
+  # EMF writes one value per process every emf_period_s seconds
+  # (SERVE_EMF_PERIOD_MS in host/cmd_serve.c): a gauge's Sum over a period
+  # counts each process period/emf_period_s times, so "total across tasks"
+  # is Sum * emf_period_s / PERIOD.
+  emf_period_s = 10
   emf_alarms = {
     feed-stale = {
       metric      = "FeedAgeMs"
-      role        = "ingest"
+      stage       = "feeds"
+      expression  = "m1"
       statistic   = "Maximum"
       threshold   = var.thresholds.feed_age_ms
       periods     = 3
       period      = 60
       missing     = "breaching" # no record at all = no feed
-      description = "Newest quote older than ${var.thresholds.feed_age_ms} ms: an exchange feed is stale or ingest is down."
+      description = "Newest quote older than ${var.thresholds.feed_age_ms} ms: an exchange feed is stale or the feeds are down."
     }
     fit-slow = {
       metric      = "FitBatchMs"
-      role        = "calibrator"
-      statistic   = "p99"
+      stage       = "calibration"
+      expression  = "m1"
+      statistic   = "Maximum" # each EMF value already is the p99 of its 10 s
       threshold   = var.thresholds.fit_batch_p99_ms
       periods     = 5
       period      = 60
       missing     = "breaching" # no fits = calibrator down
-      description = "p99 batched fit time above ${var.thresholds.fit_batch_p99_ms} ms: the GPU is saturated or the CPU fallback is in use."
+      description = "p99 batched fit time above ${var.thresholds.fit_batch_p99_ms} ms: calibration cannot keep its cadence (CPU saturated, or in split the GPU saturated or the CPU fallback in use)."
     }
     quote-backlog = {
       metric      = "QuoteQueueDepth"
-      role        = "calibrator"
+      stage       = "calibration"
+      expression  = "m1"
       statistic   = "Maximum"
       threshold   = var.thresholds.quote_queue_depth
       periods     = 3
@@ -52,7 +75,8 @@ locals {
     }
     dropped-messages = {
       metric      = "DroppedMessages"
-      role        = "gateway"
+      stage       = "gateway"
+      expression  = "m1"
       statistic   = "Sum"
       threshold   = var.thresholds.dropped_messages_5min
       periods     = 1
@@ -62,17 +86,19 @@ locals {
     }
     websocket-connections = {
       metric      = "WebsocketConnections"
-      role        = "gateway"
+      stage       = "gateway"
+      expression  = "m1 * ${local.emf_period_s} / PERIOD(m1)" # total across tasks
       statistic   = "Sum"
       threshold   = var.thresholds.websocket_connections
       periods     = 3
       period      = 60
       missing     = "notBreaching"
-      description = "More than ${var.thresholds.websocket_connections} open websockets across gateways: near the scaling ceiling."
+      description = "More than ${var.thresholds.websocket_connections} open websockets across all tasks: near the scaling ceiling."
     }
     fit-quality = {
       metric      = "FitRmseVolPts"
-      role        = "calibrator"
+      stage       = "calibration"
+      expression  = "m1"
       statistic   = "Maximum"
       threshold   = var.thresholds.fit_rmse_vol_pts
       periods     = 5
@@ -97,12 +123,12 @@ resource "aws_sns_topic_subscription" "email" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "emf" {
-  for_each            = local.emf_alarms
+  for_each            = { for k, a in local.emf_alarms : k => a if a.expression == "m1" }
   alarm_name          = "${var.name}-${each.key}"
   alarm_description   = each.value.description
   namespace           = local.ns
   metric_name         = each.value.metric
-  dimensions          = { Role = each.value.role }
+  dimensions          = { Role = local.stage_role[each.value.stage] }
   statistic           = contains(local.percentile_stats, each.value.statistic) ? null : each.value.statistic
   extended_statistic  = contains(local.percentile_stats, each.value.statistic) ? each.value.statistic : null
   period              = each.value.period
@@ -115,11 +141,46 @@ resource "aws_cloudwatch_metric_alarm" "emf" {
   tags                = var.tags
 }
 
+# Alarms on an expression of the EMF metric (m1), e.g. the total of a
+# per-process gauge across tasks.
+resource "aws_cloudwatch_metric_alarm" "emf_math" {
+  for_each            = { for k, a in local.emf_alarms : k => a if a.expression != "m1" }
+  alarm_name          = "${var.name}-${each.key}"
+  alarm_description   = each.value.description
+  evaluation_periods  = each.value.periods
+  threshold           = each.value.threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = each.value.missing
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  tags                = var.tags
+
+  metric_query {
+    id          = "e1"
+    expression  = each.value.expression
+    label       = each.value.metric
+    return_data = true
+  }
+
+  metric_query {
+    id          = "m1"
+    return_data = false
+
+    metric {
+      namespace   = local.ns
+      metric_name = each.value.metric
+      dimensions  = { Role = local.stage_role[each.value.stage] }
+      stat        = each.value.statistic
+      period      = each.value.period
+    }
+  }
+}
+
 resource "aws_cloudwatch_log_metric_filter" "errors" {
   for_each       = var.log_group_names
   name           = "${var.name}-${each.key}-errors"
   log_group_name = each.value
-  pattern        = "ERROR"
+  pattern        = "{ $.level = \"error\" }" # JSON log lines, host/log.c
 
   metric_transformation {
     name          = "LogErrors"
@@ -132,7 +193,7 @@ resource "aws_cloudwatch_log_metric_filter" "errors" {
 
 resource "aws_cloudwatch_metric_alarm" "log_errors" {
   alarm_name          = "${var.name}-log-errors"
-  alarm_description   = "More than ${var.thresholds.log_errors_5min} ERROR log lines in 5 min across roles."
+  alarm_description   = "More than ${var.thresholds.log_errors_5min} ERROR log lines in 5 min across services."
   namespace           = local.ns
   metric_name         = "LogErrors"
   statistic           = "Sum"
@@ -147,7 +208,7 @@ resource "aws_cloudwatch_metric_alarm" "log_errors" {
 
 resource "aws_cloudwatch_metric_alarm" "unhealthy_gateways" {
   alarm_name          = "${var.name}-gateway-unhealthy-targets"
-  alarm_description   = "A gateway target fails /healthz."
+  alarm_description   = "A target behind the ALB fails /healthz (starting, calibration stalled or no market data)."
   namespace           = "AWS/ApplicationELB"
   metric_name         = "UnHealthyHostCount"
   dimensions          = { LoadBalancer = var.alb_arn_suffix, TargetGroup = var.target_group_arn_suffix }
@@ -164,7 +225,7 @@ resource "aws_cloudwatch_metric_alarm" "unhealthy_gateways" {
 
 resource "aws_cloudwatch_metric_alarm" "alb_5xx" {
   alarm_name          = "${var.name}-alb-5xx"
-  alarm_description   = "The ALB itself answers 5xx (no healthy gateway, or gateways refusing)."
+  alarm_description   = "The ALB itself answers 5xx (no healthy target, or targets refusing)."
   namespace           = "AWS/ApplicationELB"
   metric_name         = "HTTPCode_ELB_5XX_Count"
   dimensions          = { LoadBalancer = var.alb_arn_suffix }
@@ -193,10 +254,10 @@ resource "aws_cloudwatch_dashboard" "this" {
             title  = local.emf_alarms[a].metric
             region = data.aws_region.current.region
             view   = "timeSeries"
-            stat   = local.emf_alarms[a].statistic
             period = 60
             metrics = [
-              [local.ns, local.emf_alarms[a].metric, "Role", local.emf_alarms[a].role],
+              [{ expression = local.emf_alarms[a].expression, id = "e1", label = "${local.emf_alarms[a].metric} (Role=${local.stage_role[local.emf_alarms[a].stage]})" }],
+              [local.ns, local.emf_alarms[a].metric, "Role", local.stage_role[local.emf_alarms[a].stage], { id = "m1", stat = local.emf_alarms[a].statistic, visible = false }],
             ]
             annotations = {
               horizontal = [{ label = "alarm", value = local.emf_alarms[a].threshold }]
@@ -250,9 +311,7 @@ resource "aws_cloudwatch_dashboard" "this" {
             stat   = "Average"
             period = 60
             metrics = [
-              ["AWS/ECS", "CPUUtilization", "ClusterName", var.cluster_name, "ServiceName", "gateway"],
-              ["AWS/ECS", "CPUUtilization", "ClusterName", var.cluster_name, "ServiceName", "ingest"],
-              ["AWS/ECS", "CPUUtilization", "ClusterName", var.cluster_name, "ServiceName", "calibrator"],
+              for svc in var.service_names : ["AWS/ECS", "CPUUtilization", "ClusterName", var.cluster_name, "ServiceName", svc]
             ]
           }
         },
@@ -285,6 +344,7 @@ resource "aws_cloudwatch_dashboard" "this" {
             title = "Alarms"
             alarms = concat(
               [for a in aws_cloudwatch_metric_alarm.emf : a.arn],
+              [for a in aws_cloudwatch_metric_alarm.emf_math : a.arn],
               [aws_cloudwatch_metric_alarm.log_errors.arn, aws_cloudwatch_metric_alarm.unhealthy_gateways.arn, aws_cloudwatch_metric_alarm.alb_5xx.arn],
             )
           }

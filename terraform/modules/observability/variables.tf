@@ -7,8 +7,24 @@ variable "metrics_namespace" {
   type        = string
 }
 
+variable "topology" {
+  description = "single or split (modules/ecs): decides the Role dimension the alarms read (all, or gateway / ingest / calibrate)."
+  type        = string
+  default     = "single"
+
+  validation {
+    condition     = contains(["single", "split"], var.topology)
+    error_message = "topology is \"single\" or \"split\"."
+  }
+}
+
+variable "service_names" {
+  description = "ECS service names, for the CPU widget."
+  type        = list(string)
+}
+
 variable "log_group_names" {
-  description = "role -> log group name (gateway, ingest, calibrator)."
+  description = "service -> log group name (volsurf; or gateway, ingest, calibrator)."
   type        = map(string)
 }
 

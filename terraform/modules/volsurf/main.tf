@@ -23,6 +23,7 @@ locals {
   api_host          = var.api_host != "" ? var.api_host : "api.${var.domain}"
   metrics_namespace = "Volsurf/${var.environment}"
   tags              = merge(var.tags, { Project = "volsurf", Environment = var.environment })
+  split             = var.topology == "split"
   kafka_brokers     = var.enable_msk ? module.msk[0].bootstrap_brokers_tls : var.kafka_bootstrap_brokers
 }
 
@@ -62,12 +63,14 @@ module "websocket_api" {
   tags                = local.tags
 }
 
+# split only: exchange credential secrets for the future ingest role and the
+# Kafka brokers parameter.  The single topology reads neither (volsurf reads
+# no credential: public market data only), so nothing is created for it.
 module "secrets" {
-  source = "../secrets"
-  name   = var.name
-  config = {
-    kafka_brokers = local.kafka_brokers
-  }
+  source               = "../secrets"
+  name                 = var.name
+  venues               = local.split ? ["deribit", "okx", "bybit", "binance"] : []
+  config               = local.split ? { kafka_brokers = local.kafka_brokers } : {}
   recovery_window_days = var.deletion_protection ? 30 : 0
   tags                 = local.tags
 }
@@ -82,6 +85,12 @@ module "ecs" {
   target_group_arn        = module.websocket_api.target_group_arn
   alb_arn_suffix          = module.websocket_api.alb_arn_suffix
   target_group_arn_suffix = module.websocket_api.target_group_arn_suffix
+  topology                = var.topology
+  venues                  = var.venues
+  serve_cpu               = var.serve_cpu
+  serve_memory            = var.serve_memory
+  serve_min_count         = var.serve_min_count
+  serve_max_count         = var.serve_max_count
   image_tag               = var.image_tag
   gpu_image_tag           = var.gpu_image_tag
   gpu_instance_type       = var.gpu_instance_type
@@ -96,9 +105,9 @@ module "ecs" {
   ingest_memory           = var.ingest_memory
   use_fargate_spot        = var.use_fargate_spot
   exchange_secret_arns    = module.secrets.exchange_secret_arns
-  kafka_brokers_param_arn = module.secrets.config_parameter_arns["kafka_brokers"]
+  kafka_brokers_param_arn = lookup(module.secrets.config_parameter_arns, "kafka_brokers", "")
   metrics_namespace       = local.metrics_namespace
-  allowed_origin          = "https://${var.domain}"
+  allowed_origin          = "https://${var.domain},https://${local.api_host}"
   log_retention_days      = var.log_retention_days
   tags                    = local.tags
 }
@@ -119,6 +128,8 @@ module "observability" {
   source                  = "../observability"
   name                    = var.name
   metrics_namespace       = local.metrics_namespace
+  topology                = var.topology
+  service_names           = values(module.ecs.service_names)
   log_group_names         = module.ecs.log_group_names
   alarm_emails            = var.alarm_emails
   cluster_name            = module.ecs.cluster_name

@@ -24,13 +24,57 @@ variable "route53_zone_name" {
   type        = string
 }
 
+variable "topology" {
+  description = "single: one Fargate service running `volsurf serve --role all` (the only topology volsurf runs today). split: gateway / ingest / calibrator joined by Kafka; needs enable_msk or kafka_bootstrap_brokers, and the Kafka roles, which are not built yet."
+  type        = string
+  default     = "single"
+
+  validation {
+    condition     = contains(["single", "split"], var.topology)
+    error_message = "topology is \"single\" or \"split\"."
+  }
+}
+
+variable "venues" {
+  description = "VOLSURF_VENUES: live venues, a comma list of deribit, okx, bybit, binance."
+  type        = string
+  default     = "deribit,okx,bybit,binance"
+
+  validation {
+    condition     = alltrue([for v in split(",", var.venues) : contains(["deribit", "okx", "bybit", "binance"], v)])
+    error_message = "venues is a comma list of deribit, okx, bybit, binance (no spaces); \"sim\" is for local runs, not a deployment."
+  }
+}
+
+variable "serve_cpu" {
+  description = "single: Fargate CPU units per all-in-one task."
+  type        = number
+  default     = 2048
+}
+
+variable "serve_memory" {
+  description = "single: Fargate memory (MiB) per all-in-one task."
+  type        = number
+  default     = 4096
+}
+
+variable "serve_min_count" {
+  type    = number
+  default = 2
+}
+
+variable "serve_max_count" {
+  type    = number
+  default = 6
+}
+
 variable "image_tag" {
-  description = "CPU image tag (gateway, ingest): the git SHA pushed by CI."
+  description = "CPU image tag (single: volsurf; split: gateway, ingest): the git SHA pushed by CI."
   type        = string
 }
 
 variable "gpu_image_tag" {
-  description = "CUDA image tag (calibrator); usually the same SHA as image_tag."
+  description = "CUDA image tag (split: calibrator); usually the same SHA as image_tag. Unused in single."
   type        = string
 }
 
@@ -96,9 +140,14 @@ variable "alb_idle_timeout_s" {
 }
 
 variable "enable_msk" {
-  description = "Create an Amazon MSK cluster for the ingest -> calibrator -> gateway topics."
+  description = "Create an Amazon MSK cluster for the ingest -> calibrator -> gateway topics (split only)."
   type        = bool
   default     = false
+
+  validation {
+    condition     = !var.enable_msk || var.topology == "split"
+    error_message = "enable_msk needs topology = \"split\": the single topology runs in one process and would pay for a Kafka nobody uses."
+  }
 }
 
 variable "msk_broker_instance_type" {
@@ -112,8 +161,8 @@ variable "kafka_bootstrap_brokers" {
   default     = ""
 
   validation {
-    condition     = var.enable_msk || length(var.kafka_bootstrap_brokers) > 0
-    error_message = "Set enable_msk = true or give kafka_bootstrap_brokers: the split roles talk through Kafka."
+    condition     = var.topology != "split" || var.enable_msk || length(var.kafka_bootstrap_brokers) > 0
+    error_message = "topology = \"split\" needs enable_msk = true or kafka_bootstrap_brokers: the split roles talk through Kafka."
   }
 }
 
