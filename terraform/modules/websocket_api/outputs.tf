@@ -25,5 +25,6 @@ output "https_listener_arn" {
 }
 
 output "websocket_url" {
-  value = "wss://${var.api_host}"
+  description = "The websocket endpoint (protocol v1 path /ws): VITE_VOLSURF_WS of a dashboard served from elsewhere."
+  value       = "wss://${var.api_host}/ws"
 }
