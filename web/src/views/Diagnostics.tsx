@@ -51,15 +51,16 @@ export function Diagnostics({ st, exportRef, clockOffset }: ViewProps) {
       <table className="grid diag" data-testid="diag-table">
         <thead>
           <tr>
-            <th>expiry</th><th>days</th><th>forward</th><th>fit</th><th>status</th><th>pts</th><th>RMSE vp</th><th>max vp</th>
+            <th>expiry</th><th>state</th><th>days</th><th>forward</th><th>fit</th><th>status</th><th>pts</th><th>RMSE vp</th><th>max vp</th>
             <th>inside</th><th>iter</th><th>fit µs</th><th>g min</th><th>butterfly</th><th>calendar</th><th>Lee</th>
-            <th>rejected</th><th>quotes</th><th>state</th>
+            <th>rejected</th><th>quotes</th>
           </tr>
         </thead>
         <tbody>
           {rows.map(({ code, e, cal, bfly, rej, f }) => (
             <tr key={code} className={f.live ? '' : 'stale'}>
               <td>{code}</td>
+              <td><span className={`badge ${f.live ? 'live' : 'stale'}`}>{f.label}</span></td>
               <td className="num">{days(e.T)}</td>
               <td className="num">{price(e.forward)} <i className="dim">{e.forward_src ?? ''}</i></td>
               <td>{e.usable === false ? <span className="badge warn">rejected</span> : e.svi ? <span className="badge ok">ok</span> : <span className="badge warn">none</span>}</td>
@@ -76,7 +77,6 @@ export function Diagnostics({ st, exportRef, clockOffset }: ViewProps) {
               <td className={e.diag?.lee === false ? 'bad' : 'dim'}>{e.diag?.lee === undefined ? '–' : e.diag.lee ? 'ok' : 'breach'}</td>
               <td className="dim">{rej || '–'}</td>
               <td className="num">{e.quote_time ? age(now - e.quote_time) : '–'}</td>
-              <td><span className={`badge ${f.live ? 'live' : 'stale'}`}>{f.label}</span></td>
             </tr>
           ))}
         </tbody>

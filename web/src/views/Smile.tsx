@@ -124,7 +124,7 @@ export function Smile({ st, exportRef, clockOffset }: ViewProps) {
       { label: mode, value: (_u, v) => (v === null ? '–' : mode === 'delta' ? deltaLabel(v) : mode === 'k' ? v.toFixed(4) : price(v)) },
       { label: 'bid', stroke: '#3fb37f', paths: () => null, points: { show: true, size: 7, fill: '#3fb37f', stroke: '#3fb37f' }, value: (_u, v) => vol(v) },
       { label: 'ask', stroke: '#e5534b', paths: () => null, points: { show: true, size: 7, fill: '#e5534b', stroke: '#e5534b' }, value: (_u, v) => vol(v) },
-      { label: 'mark', stroke: '#d4a72c', paths: () => null, points: { show: true, size: 5, fill: '#0d1117', stroke: '#d4a72c' }, value: (_u, v) => vol(v) },
+      { label: 'mark', stroke: '#d4a72c', paths: () => null, points: { show: true, size: 7, width: 2, fill: '#0d1117', stroke: '#d4a72c' }, value: (_u, v) => vol(v) },
       { label: 'SVI', stroke: '#4c9be8', width: 2, spanGaps: true, points: { show: false }, value: (_u, v) => vol(v) },
     ],
   });
@@ -187,7 +187,7 @@ export function Smile({ st, exportRef, clockOffset }: ViewProps) {
             data-curve={sm.nCurve}
             data-expiry={code ?? ''}
           >
-            <UPlotChart layoutKey={`smile-${mode}`} options={options} data={sm.data} height={420} />
+            <UPlotChart layoutKey={`smile-${mode}`} options={options} data={sm.data} height={480} />
             {!fresh?.live ? <div className="stale-veil">{fresh?.label}: {fresh?.why}</div> : null}
           </div>
         ) : (
