@@ -34,11 +34,12 @@ const skip = (why) => {
 if (!existsSync(CHROME)) skip(`no Chromium at ${CHROME} (apt-get install -y chromium)`);
 if (!existsSync(join(DIST, 'index.html'))) skip('web/dist not built (npm run build)');
 
+let serveHelp = '';
 function hasServe() {
   if (!existsSync(BIN)) return false;
   const r = spawnSync(BIN, ['serve', '--help'], { encoding: 'utf8', timeout: 5000 });
-  const out = `${r.stdout}${r.stderr}`;
-  return r.status === 0 && /serve/.test(out) && !/unknown command/i.test(out);
+  serveHelp = `${r.stdout}${r.stderr}`;
+  return r.status === 0 && /--static/.test(serveHelp) && !/unknown command/i.test(serveHelp);
 }
 let useReal = MODE === 'real' || (MODE === 'auto' && hasServe());
 if (MODE === 'real' && !hasServe()) skip(`${BIN} has no 'serve' command`);
@@ -61,7 +62,7 @@ let server = null;
 const serverLog = [];
 function startServer(port) {
   const [cmd, argv] = useReal
-    ? [BIN, ['serve', '--port', String(port), '--iface', '127.0.0.1', '--static', DIST, ...(process.env.VOLSURF_SERVE_ARGS ?? '').split(' ').filter(Boolean)]]
+    ? [BIN, ['serve', '--port', String(port), ...(/--iface/.test(serveHelp) ? ['--iface', '127.0.0.1'] : []), '--static', DIST, ...(process.env.VOLSURF_SERVE_ARGS ?? '').split(' ').filter(Boolean)]]
     : [process.execPath, [join(WEB, 'mock', 'server.mjs'), '--port', String(port), '--static', DIST]];
   const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (d) => {
@@ -208,6 +209,54 @@ async function main() {
     check(text.startsWith('surface,expiry,T,forward'), `unexpected CSV header: ${text.slice(0, 60)}`);
     check(text.split('\r\n').length > 2, 'CSV has no rows');
     await page.click('[data-testid=tab-smile]');
+  });
+
+  await test('measure: frames and long tasks while patches stream (reported, not asserted)', async () => {
+    await live();
+    const m = await page.evaluate(
+      () =>
+        new Promise((done) => {
+          const conn = window.volsurf;
+          const id = new URL(location.href).searchParams.get('surface');
+          const seq0 = conn.store.get(id)?.seq ?? 0;
+          let long = 0;
+          let longMs = 0;
+          const po = new PerformanceObserver((l) => {
+            for (const e of l.getEntries()) (long++, (longMs += e.duration));
+          });
+          try {
+            po.observe({ type: 'longtask', buffered: false });
+          } catch {
+            /* no longtask support */
+          }
+          const gaps = [];
+          let last = performance.now();
+          const t0 = last;
+          const frame = (t) => {
+            gaps.push(t - last);
+            last = t;
+            if (t - t0 < 3000) requestAnimationFrame(frame);
+            else {
+              po.disconnect();
+              gaps.sort((a, b) => a - b);
+              done({
+                updates: (conn.store.get(id)?.seq ?? 0) - seq0,
+                frames: gaps.length,
+                p50: gaps[Math.floor(gaps.length * 0.5)],
+                p99: gaps[Math.floor(gaps.length * 0.99)],
+                max: gaps[gaps.length - 1],
+                long,
+                longMs,
+              });
+            }
+          };
+          requestAnimationFrame(frame);
+        }),
+    );
+    console.log(
+      `       3 s on the smile view: ${m.updates} surface versions applied, ${m.frames} frames, frame gap p50 ${m.p50.toFixed(1)} ms p99 ${m.p99.toFixed(1)} ms max ${m.max.toFixed(1)} ms, long tasks ${m.long} (${m.longMs.toFixed(0)} ms)`,
+    );
+    check(m.updates > 0, 'no surface versions arrived in 3 s');
   });
 
   await test('a killed server shows STALE, then recovers after restart', async () => {
