@@ -178,6 +178,13 @@ int book_n_groups(struct book *b, int64_t as_of_us)
 int book_slices(struct book *b, int64_t as_of_us, const struct slice_config *c, struct slice *out,
                 int max_out, int *n_failed)
 {
+  return book_slices_if(b, as_of_us, c, NULL, NULL, out, max_out, n_failed);
+}
+
+int book_slices_if(struct book *b, int64_t as_of_us, const struct slice_config *c,
+                   int (*want)(void *ctx, const struct quote *first), void *ctx, struct slice *out,
+                   int max_out, int *n_failed)
+{
   int written = 0, failed = 0;
   if (n_failed)
     *n_failed = 0;
@@ -188,7 +195,7 @@ int book_slices(struct book *b, int64_t as_of_us, const struct slice_config *c, 
     int e = j + 1;
     while (e < b->n && same_group(&b->q[j], &b->q[e]))
       e++;
-    if (b->q[j].expiry_us > as_of_us) {
+    if (b->q[j].expiry_us > as_of_us && (!want || want(ctx, &b->q[j]))) {
       if (slice_build(&b->q[j], e - j, as_of_us, c, &out[written]) == 0)
         written++;
       else

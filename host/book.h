@@ -37,4 +37,11 @@ int book_n_groups(struct book *b, int64_t as_of_us);
 int book_slices(struct book *b, int64_t as_of_us, const struct slice_config *c, struct slice *out,
                 int max_out, int *n_failed);
 
+/* Like book_slices, for the groups that 'want' accepts only (called once
+ * per group with its first quote; returns non-zero to build it).  The
+ * calibration worker refits only the groups whose quotes changed. */
+int book_slices_if(struct book *b, int64_t as_of_us, const struct slice_config *c,
+                   int (*want)(void *ctx, const struct quote *first), void *ctx, struct slice *out,
+                   int max_out, int *n_failed);
+
 #endif

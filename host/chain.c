@@ -82,6 +82,7 @@ static const struct col_name tardis_cols[] = {
     {COL_UND_INDEX, "underlying_index", 0},
     {COL_UND_PRICE, "underlying_price", 1},
     {COL_DELTA, "delta", 0},
+    {COL_INDEX_PRICE, "index_price", 0}, /* not tardis: added by chain_write */
 };
 
 /* Deribit public/get_order_book rows as dumped by pandas (schepal collector). */

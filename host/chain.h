@@ -59,4 +59,28 @@ void chain_close(struct chain_reader *r);
 /* Parses "tardis", "deribit-csv", "auto"; returns the enum or ERR_INPUT. */
 int chain_format_parse(const char *name);
 
+/* Writer of the tardis options_chain layout (host/chain_write.c): what
+ * `volsurf record` writes and chain_open reads back.  The 24 tardis columns
+ * plus a trailing index_price column (optional for the reader; tardis files
+ * lack it); IVs in the venue's units as tardis keeps them (Deribit percent,
+ * the others fractions); the exchange column is the tardis id ("deribit",
+ * "okex-options", "bybit-options", "binance-european-options"); NaN is an
+ * empty cell; numbers are written with 17 significant digits so that a
+ * quote reads back as written (IVs up to the percent scaling).  One owner
+ * thread. */
+struct chain_writer;
+/* Opens 'path' for writing ("-" = stdout; a name ending in .gz is gzipped,
+ * ERR_UNSUPPORTED without zlib) and writes the header.  Returns 0 or ERR_IO
+ * ('err' says why) or ERR_NOMEM.  Caller closes with chain_writer_close. */
+int chain_writer_open(const char *path, struct chain_writer **out, char *err, size_t errlen);
+/* Appends one row.  Returns 0 or ERR_IO. */
+int chain_write(struct chain_writer *w, const struct quote *q);
+/* Rows written so far. */
+int64_t chain_writer_rows(const struct chain_writer *w);
+/* Flushes to the OS (and a gzip sync point): a record survives a crash up
+ * to the last flush.  Returns 0 or ERR_IO. */
+int chain_writer_flush(struct chain_writer *w);
+/* Flushes, closes and frees; returns 0 or ERR_IO (NULL is a no-op). */
+int chain_writer_close(struct chain_writer *w);
+
 #endif

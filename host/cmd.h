@@ -7,7 +7,8 @@
 int cmd_fit(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_svi(int argc, char **argv);
-/* Service commands: built only with feeds/ and gateway/ (see CMakeLists). */
+/* Service commands: built only with feeds/ and gateway/ (see CMakeLists);
+ * replay needs only the core and is always built. */
 int cmd_serve(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_record(int argc, char **argv);

@@ -1,0 +1,473 @@
+/* test_calib: the calibration worker end to end on a seeded synthetic chain
+ * (host/synth.h): quotes -> qqueue -> calib_tick -> surface_mailbox.
+ * Surfaces appear with sane fits; only changed expiries refit, warm-started;
+ * a link going down (or silent) republishes stale surfaces that keep their
+ * last good fits; a fit failing its checks keeps the previous good
+ * parameters with usable 0; expiries roll off; the same input gives the
+ * same output; the worker thread publishes on its own. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "calib.h"
+#include "chain.h"
+#include "err.h"
+#include "synth.h"
+#include "testutil.h"
+
+#define AS_OF 1767600000000000LL /* 2026-01-05T08:00:00Z */
+#define MS 1000LL
+#define SEC 1000000LL
+#define DAY_US 86400000000LL
+
+static struct quote *chain_q;
+static int n_chain;
+
+/* The synthetic chain at AS_OF, read once through the tardis reader. */
+static int load_chain(void)
+{
+  if (chain_q)
+    return 0;
+  char path[] = "/tmp/test_calib_XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0)
+    return -1;
+  close(fd);
+  if (synth_write_chain(path, 7, AS_OF) <= 0)
+    return -1;
+  struct chain_reader *r;
+  char err[160];
+  if (chain_open(path, CHAIN_FORMAT_TARDIS, &r, err, sizeof(err)) < 0)
+    return -1;
+  int cap = 8192;
+  chain_q = malloc((size_t)cap * sizeof(*chain_q));
+  while (n_chain < cap && chain_next(r, &chain_q[n_chain]) == 1)
+    n_chain++;
+  chain_close(r);
+  unlink(path);
+  return n_chain > 0 ? 0 : -1;
+}
+
+/* A test clock for calib_config.now_us. */
+static int64_t clock_now;
+static int64_t test_now(void *ctx)
+{
+  (void)ctx;
+  return clock_now;
+}
+
+struct rig {
+  struct qqueue *qq;
+  struct surface_mailbox *mb;
+  struct metrics *m;
+  struct calib *cb;
+  int n_published;
+};
+
+static void on_publish(void *ctx)
+{
+  ((struct rig *)ctx)->n_published++;
+}
+
+static int rig_open(struct rig *r)
+{
+  memset(r, 0, sizeof(*r));
+  if (load_chain() < 0)
+    return -1;
+  struct calib_config c;
+  calib_config_default(&c);
+  c.backend = FIT_BACKEND_CPU;
+  c.now_us = test_now;
+  r->qq = qq_new(1 << 15);
+  r->mb = surface_mailbox_new(16);
+  r->m = metrics_new();
+  char err[160];
+  clock_now = AS_OF;
+  return calib_new(&c, r->qq, r->mb, r->m, on_publish, r, &r->cb, err, sizeof(err));
+}
+
+static void rig_close(struct rig *r)
+{
+  calib_free(r->cb);
+  surface_mailbox_free(r->mb);
+  qq_free(r->qq);
+  metrics_free(r->m);
+}
+
+/* Pushes the whole chain received at 'at'. */
+static void push_chain(struct rig *r, int64_t at, uint64_t trace)
+{
+  for (int i = 0; i < n_chain; i++) {
+    struct quote q = chain_q[i];
+    q.local_ts_us = at;
+    q.ts_us = at;
+    qq_push_quotes(r->qq, &q, 1, trace);
+  }
+}
+
+/* Takes every published surface; returns how many (caller frees). */
+static int take(struct rig *r, struct surface **out, int max)
+{
+  return surface_mailbox_take(r->mb, out, max);
+}
+
+static void free_all(struct surface **s, int n)
+{
+  for (int i = 0; i < n; i++)
+    surface_free(s[i]);
+}
+
+static const struct surface *find(struct surface **s, int n, const char *id)
+{
+  for (int i = 0; i < n; i++)
+    if (strcmp(s[i]->id, id) == 0)
+      return s[i];
+  return NULL;
+}
+
+static void surfaces_appear_with_sane_fits(void)
+{
+  struct rig r;
+  CU_ASSERT_EQUAL_FATAL(rig_open(&r), 0);
+  push_chain(&r, AS_OF, 0xab);
+  clock_now = AS_OF + 100 * MS;
+  CU_ASSERT_EQUAL(calib_tick(r.cb), 3);
+  CU_ASSERT_EQUAL(r.n_published, 3);
+  struct surface *s[8];
+  int n = take(&r, s, 8);
+  CU_ASSERT_EQUAL_FATAL(n, 3);
+  const struct surface *btc = find(s, n, "deribit.BTC");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(btc);
+  CU_ASSERT_PTR_NOT_NULL(find(s, n, "deribit.SOL_USDC"));
+  CU_ASSERT_EQUAL(btc->version, 1);
+  CU_ASSERT_EQUAL(btc->stale, 0);
+  CU_ASSERT_STRING_EQUAL(btc->trace_id, "00000000000000ab");
+  CU_ASSERT(btc->n_expiries >= 10);
+  for (int i = 0; i < btc->n_expiries; i++) {
+    const struct surface_expiry *e = &btc->exp[i];
+    if (i > 0)
+      CU_ASSERT(e->expiry_us > btc->exp[i - 1].expiry_us);
+    CU_ASSERT(e->has_fit && e->usable);
+    CU_ASSERT(e->diag.rmse_vol < 0.005); /* under half a vol point */
+    CU_ASSERT(e->n_points >= 5);
+    CU_ASSERT(e->dv.atm_vol > 0.3 && e->dv.atm_vol < 1.0);
+    CU_ASSERT(e->forward > 90000 && e->forward < 120000);
+    CU_ASSERT_EQUAL(e->stale, 0);
+    CU_ASSERT_EQUAL(e->fit_ts_us, AS_OF + 100 * MS);
+    CU_ASSERT(e->points[0].k < e->points[e->n_points - 1].k);
+    CU_ASSERT(e->points[0].iv_bid < e->points[0].iv_ask);
+    CU_ASSERT(strlen(e->code) >= 6);
+  }
+  int valid_nodes = 0;
+  for (int i = 0; i < DERIVED_N_NODES; i++)
+    valid_nodes += btc->nodes[i].valid;
+  CU_ASSERT_EQUAL(valid_nodes, DERIVED_N_NODES);
+  static char text[1 << 16];
+  metrics_render_prom(r.m, text, sizeof(text));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "volsurf_fit_rmse_vol_pts{venue=\"deribit\",asset=\"BTC\""));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "volsurf_fit_batch_ms_count 1\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "volsurf_fit_slices_total{backend=\"cpu\"}"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "volsurf_feed_age_ms{venue=\"deribit\"} 100\n"));
+  free_all(s, n);
+  /* Nothing changed: nothing is published. */
+  clock_now += 100 * MS;
+  CU_ASSERT_EQUAL(calib_tick(r.cb), 0);
+  rig_close(&r);
+}
+
+static void only_changed_expiries_refit_from_a_warm_start(void)
+{
+  struct rig r;
+  CU_ASSERT_EQUAL_FATAL(rig_open(&r), 0);
+  push_chain(&r, AS_OF, 1);
+  clock_now = AS_OF + 100 * MS;
+  calib_tick(r.cb);
+  struct surface *s[8];
+  free_all(s, take(&r, s, 8));
+  /* New quotes for one BTC expiry only. */
+  int64_t target = 0;
+  int pushed = 0;
+  for (int i = 0; i < n_chain; i++) {
+    if (strcmp(chain_q[i].asset, "BTC") != 0)
+      continue;
+    if (!target)
+      target = chain_q[i].expiry_us + 6 * DAY_US; /* skip the first few */
+    if (chain_q[i].expiry_us != target)
+      continue;
+    struct quote q = chain_q[i];
+    q.local_ts_us = q.ts_us = AS_OF + 150 * MS;
+    qq_push_quotes(r.qq, &q, 1, 2);
+    pushed++;
+  }
+  CU_ASSERT_FATAL(pushed > 10);
+  clock_now = AS_OF + 200 * MS;
+  CU_ASSERT_EQUAL(calib_tick(r.cb), 1);
+  int n = take(&r, s, 8);
+  CU_ASSERT_EQUAL_FATAL(n, 1);
+  CU_ASSERT_STRING_EQUAL(s[0]->id, "deribit.BTC");
+  CU_ASSERT_EQUAL(s[0]->version, 2);
+  CU_ASSERT_STRING_EQUAL(s[0]->trace_id, "0000000000000002");
+  int refit = 0;
+  for (int i = 0; i < s[0]->n_expiries; i++) {
+    const struct surface_expiry *e = &s[0]->exp[i];
+    if (e->expiry_us == target) {
+      refit++;
+      CU_ASSERT_EQUAL(e->fit_ts_us, AS_OF + 200 * MS);
+      CU_ASSERT(e->fit.status & SVI_LM_WARM);
+      CU_ASSERT(e->usable);
+    } else {
+      CU_ASSERT_EQUAL(e->fit_ts_us, AS_OF + 100 * MS);
+      CU_ASSERT_FALSE(e->fit.status & SVI_LM_WARM);
+    }
+  }
+  CU_ASSERT_EQUAL(refit, 1);
+  free_all(s, n);
+  rig_close(&r);
+}
+
+static void a_link_down_republishes_stale_surfaces_with_the_last_good_fits(void)
+{
+  struct rig r;
+  CU_ASSERT_EQUAL_FATAL(rig_open(&r), 0);
+  push_chain(&r, AS_OF, 1);
+  clock_now = AS_OF + 100 * MS;
+  calib_tick(r.cb);
+  struct surface *s1[8], *s2[8];
+  int n1 = take(&r, s1, 8);
+  qq_push_link(r.qq, "deribit", QQ_LINK_DOWN, AS_OF + 150 * MS);
+  clock_now = AS_OF + 200 * MS;
+  CU_ASSERT_EQUAL(calib_tick(r.cb), 3);
+  int n2 = take(&r, s2, 8);
+  CU_ASSERT_EQUAL_FATAL(n2, 3);
+  const struct surface *a = find(s1, n1, "deribit.ETH"), *b = find(s2, n2, "deribit.ETH");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+  CU_ASSERT_EQUAL(b->stale, 1);
+  CU_ASSERT_EQUAL(b->version, 2);
+  CU_ASSERT_EQUAL_FATAL(b->n_expiries, a->n_expiries);
+  for (int i = 0; i < b->n_expiries; i++) {
+    CU_ASSERT(b->exp[i].stale && b->exp[i].has_fit);
+    CU_ASSERT(b->exp[i].fit.status & FIT_STALE);
+    CU_ASSERT_EQUAL(memcmp(&b->exp[i].p, &a->exp[i].p, sizeof(struct svi)), 0);
+  }
+  free_all(s1, n1);
+  free_all(s2, n2);
+  /* Stale stays stale without republishing; the link coming back clears it. */
+  clock_now += 100 * MS;
+  CU_ASSERT_EQUAL(calib_tick(r.cb), 0);
+  qq_push_link(r.qq, "deribit", QQ_LINK_UP, clock_now);
+  clock_now += 100 * MS;
+  CU_ASSERT_EQUAL(calib_tick(r.cb), 3);
+  n2 = take(&r, s2, 8);
+  for (int i = 0; i < n2; i++)
+    CU_ASSERT_EQUAL(s2[i]->stale, 0);
+  free_all(s2, n2);
+  rig_close(&r);
+}
+
+static void a_silent_venue_goes_stale_after_the_bound(void)
+{
+  struct rig r;
+  CU_ASSERT_EQUAL_FATAL(rig_open(&r), 0);
+  push_chain(&r, AS_OF, 1);
+  clock_now = AS_OF + 100 * MS;
+  calib_tick(r.cb);
+  struct surface *s[8];
+  free_all(s, take(&r, s, 8));
+  clock_now = AS_OF + 4 * SEC;
+  CU_ASSERT_EQUAL(calib_tick(r.cb), 0);
+  qq_push_link(r.qq, "deribit", QQ_LINK_ALIVE, AS_OF + 4 * SEC);
+  clock_now = AS_OF + 8 * SEC; /* heartbeat 4 s ago: alive */
+  CU_ASSERT_EQUAL(calib_tick(r.cb), 0);
+  clock_now = AS_OF + 9100 * MS; /* 5.1 s of silence */
+  CU_ASSERT_EQUAL(calib_tick(r.cb), 3);
+  int n = take(&r, s, 8);
+  for (int i = 0; i < n; i++)
+    CU_ASSERT_EQUAL(s[i]->stale, 1);
+  free_all(s, n);
+  rig_close(&r);
+}
+
+static void a_fit_failing_its_checks_keeps_the_previous_good_parameters(void)
+{
+  struct rig r;
+  CU_ASSERT_EQUAL_FATAL(rig_open(&r), 0);
+  push_chain(&r, AS_OF, 1);
+  clock_now = AS_OF + 100 * MS;
+  calib_tick(r.cb);
+  struct surface *s1[8], *s2[8];
+  int n1 = take(&r, s1, 8);
+  /* Every SOL quote of one expiry loses its bid but three: too few points. */
+  int64_t target = 0;
+  int kept = 0;
+  for (int i = 0; i < n_chain; i++) {
+    if (strcmp(chain_q[i].asset, "SOL_USDC") != 0)
+      continue;
+    if (!target)
+      target = chain_q[i].expiry_us;
+    if (chain_q[i].expiry_us != target)
+      continue;
+    struct quote q = chain_q[i];
+    q.local_ts_us = q.ts_us = AS_OF + 150 * MS;
+    if (kept < 3 && q.kind == QUOTE_CALL && q.strike > q.underlying_price) {
+      kept++;
+    } else {
+      q.bid_price = q.bid_iv = NAN;
+    }
+    qq_push_quotes(r.qq, &q, 1, 3);
+  }
+  clock_now = AS_OF + 200 * MS;
+  CU_ASSERT_EQUAL(calib_tick(r.cb), 1);
+  int n2 = take(&r, s2, 8);
+  CU_ASSERT_EQUAL_FATAL(n2, 1);
+  const struct surface *a = find(s1, n1, "deribit.SOL_USDC"), *b = s2[0];
+  CU_ASSERT_STRING_EQUAL(b->id, "deribit.SOL_USDC");
+  const struct surface_expiry *ea = &a->exp[0], *eb = &b->exp[0];
+  CU_ASSERT_EQUAL_FATAL(eb->expiry_us, target);
+  CU_ASSERT_EQUAL(eb->usable, 0);
+  CU_ASSERT_EQUAL(eb->has_fit, 1);
+  CU_ASSERT(eb->fit.status & SVI_LM_TOO_FEW);
+  CU_ASSERT_EQUAL(memcmp(&eb->p, &ea->p, sizeof(struct svi)), 0);
+  CU_ASSERT_EQUAL(eb->fit_ts_us, AS_OF + 100 * MS);
+  CU_ASSERT_EQUAL(eb->dv.atm_vol, ea->dv.atm_vol);
+  CU_ASSERT(eb->n_points < 5);
+  free_all(s1, n1);
+  free_all(s2, n2);
+  rig_close(&r);
+}
+
+static void expired_expiries_roll_off_with_their_metrics(void)
+{
+  struct rig r;
+  CU_ASSERT_EQUAL_FATAL(rig_open(&r), 0);
+  push_chain(&r, AS_OF, 1);
+  clock_now = AS_OF + 100 * MS;
+  calib_tick(r.cb);
+  struct surface *s[8];
+  int n = take(&r, s, 8);
+  const struct surface *btc = find(s, n, "deribit.BTC");
+  int n_before = btc->n_expiries;
+  char code[SURFACE_CODE_LEN];
+  memcpy(code, btc->exp[0].code, sizeof(code));
+  int64_t first = btc->exp[0].expiry_us;
+  free_all(s, n);
+  /* Past the first expiry, with the feed alive. */
+  clock_now = first + SEC;
+  qq_push_link(r.qq, "deribit", QQ_LINK_ALIVE, clock_now);
+  CU_ASSERT_EQUAL(calib_tick(r.cb), 3);
+  n = take(&r, s, 8);
+  btc = find(s, n, "deribit.BTC");
+  CU_ASSERT_EQUAL(btc->n_expiries, n_before - 1);
+  CU_ASSERT(btc->exp[0].expiry_us > first);
+  static char text[1 << 16];
+  metrics_render_prom(r.m, text, sizeof(text));
+  char needle[96];
+  snprintf(needle, sizeof(needle), "expiry=\"%s\"", code);
+  CU_ASSERT_PTR_NULL(strstr(text, needle));
+  free_all(s, n);
+  rig_close(&r);
+}
+
+/* Runs a fixed sequence and returns the surfaces of its last tick. */
+static int run_sequence(struct surface **out, int max)
+{
+  struct rig r;
+  if (rig_open(&r) < 0)
+    return -1;
+  push_chain(&r, AS_OF, 1);
+  clock_now = AS_OF + 100 * MS;
+  calib_tick(r.cb);
+  struct surface *s[8];
+  free_all(s, take(&r, s, 8));
+  for (int i = 0; i < n_chain; i += 3) {
+    struct quote q = chain_q[i];
+    q.local_ts_us = q.ts_us = AS_OF + 150 * MS;
+    q.bid_iv *= 0.99;
+    q.bid_price = NAN; /* the IV decides */
+    qq_push_quotes(r.qq, &q, 1, 2);
+  }
+  clock_now = AS_OF + 200 * MS;
+  calib_tick(r.cb);
+  int n = take(&r, out, max);
+  rig_close(&r);
+  return n;
+}
+
+static void the_same_input_gives_the_same_surfaces(void)
+{
+  struct surface *a[8], *b[8];
+  int na = run_sequence(a, 8), nb = run_sequence(b, 8);
+  CU_ASSERT_EQUAL_FATAL(na, 3);
+  CU_ASSERT_EQUAL_FATAL(nb, na);
+  for (int i = 0; i < na; i++) {
+    CU_ASSERT_STRING_EQUAL(a[i]->id, b[i]->id);
+    CU_ASSERT_EQUAL_FATAL(a[i]->n_expiries, b[i]->n_expiries);
+    for (int j = 0; j < a[i]->n_expiries; j++) {
+      const struct surface_expiry *x = &a[i]->exp[j], *y = &b[i]->exp[j];
+      CU_ASSERT_EQUAL(memcmp(&x->p, &y->p, sizeof(x->p)), 0);
+      CU_ASSERT_EQUAL(x->fit.status, y->fit.status);
+      CU_ASSERT_EQUAL(x->fit.n_iter, y->fit.n_iter);
+      CU_ASSERT_EQUAL(memcmp(&x->dv, &y->dv, sizeof(x->dv)), 0);
+      CU_ASSERT_EQUAL(x->n_points, y->n_points);
+      CU_ASSERT_EQUAL(memcmp(x->points, y->points, (size_t)x->n_points * sizeof(*x->points)), 0);
+    }
+    CU_ASSERT_EQUAL(memcmp(a[i]->nodes, b[i]->nodes, sizeof(a[i]->nodes)), 0);
+  }
+  free_all(a, na);
+  free_all(b, nb);
+}
+
+static void the_worker_thread_publishes_on_its_cadence(void)
+{
+  struct rig r;
+  memset(&r, 0, sizeof(r));
+  CU_ASSERT_EQUAL_FATAL(load_chain(), 0);
+  struct calib_config c;
+  calib_config_default(&c);
+  c.backend = FIT_BACKEND_CPU;
+  c.cadence_us = 20 * MS;
+  r.qq = qq_new(1 << 15);
+  r.mb = surface_mailbox_new(16);
+  char err[160];
+  CU_ASSERT_EQUAL_FATAL(calib_new(&c, r.qq, r.mb, NULL, NULL, NULL, &r.cb, err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(calib_last_tick_us(r.cb), 0);
+  /* The wall clock: quotes received now, expiries relative to the chain. */
+  CU_ASSERT_EQUAL_FATAL(calib_start(r.cb), 0);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t now = (int64_t)ts.tv_sec * SEC + ts.tv_nsec / 1000;
+  for (int i = 0; i < n_chain; i++) {
+    struct quote q = chain_q[i];
+    q.expiry_us += now - AS_OF;
+    q.local_ts_us = q.ts_us = now;
+    qq_push_quotes(r.qq, &q, 1, 9);
+  }
+  struct surface *s[8];
+  int n = 0;
+  for (int i = 0; i < 500 && n < 3; i++) { /* at most 5 s */
+    usleep(10000);
+    n += take(&r, s + n, 8 - n);
+  }
+  calib_stop(r.cb);
+  CU_ASSERT_EQUAL(n, 3);
+  CU_ASSERT(calib_last_tick_us(r.cb) > 0);
+  free_all(s, n);
+  rig_close(&r);
+}
+
+int main(void)
+{
+  static const struct test_case cases[] = {
+      TEST_CASE(surfaces_appear_with_sane_fits),
+      TEST_CASE(only_changed_expiries_refit_from_a_warm_start),
+      TEST_CASE(a_link_down_republishes_stale_surfaces_with_the_last_good_fits),
+      TEST_CASE(a_silent_venue_goes_stale_after_the_bound),
+      TEST_CASE(a_fit_failing_its_checks_keeps_the_previous_good_parameters),
+      TEST_CASE(expired_expiries_roll_off_with_their_metrics),
+      TEST_CASE(the_same_input_gives_the_same_surfaces),
+      TEST_CASE(the_worker_thread_publishes_on_its_cadence),
+  };
+  int rc = test_run("calib", cases, TEST_COUNT(cases));
+  free(chain_q);
+  return rc;
+}
