@@ -166,6 +166,10 @@ async function main() {
     });
     check(ink > 500, `canvas looks empty (${ink} painted pixels)`);
     await shot('01-smile-k');
+    await page.click('[data-testid=expiry-list] button:first-child');
+    await page.waitForTimeout(300);
+    await shot('01b-smile-first-expiry');
+    await page.click('[data-testid=expiry-list] button:nth-child(5)');
     for (const m of ['strike', 'delta']) {
       await page.click(`[data-testid=x-${m}]`);
       await page.waitForTimeout(300);

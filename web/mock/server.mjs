@@ -91,7 +91,7 @@ function render(s, now) {
       mark.push(r4(m));
     }
     const stale = i === s.exps.length - 1 && s.venue === 'okx';
-    const bfly = i === 0 ? [[r4(-0.9), r4(-0.75)]] : [];
+    const bfly = i === 0 ? [[r4(-0.7 * width), r4(-0.5 * width)]] : [];
     expiries[code(e.ms)] = {
       expiry: e.ms,
       T: Number(T.toFixed(6)),

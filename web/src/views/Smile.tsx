@@ -1,7 +1,7 @@
 /* Smile: one expiry's bid, ask and mark IVs with the fitted SVI curve, x
  * axis strike, log-moneyness or delta; the expiry list beside it carries
  * per-expiry freshness. */
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import type uPlot from 'uplot';
 import { deltaLabel, deltaX, sortedExpiries, sviIv } from '../lib/quant';
 import { days, price, vol, volPts, age, num } from '../lib/format';
@@ -100,7 +100,29 @@ export function Smile({ st, exportRef, clockOffset }: ViewProps) {
   });
 
   const fresh = e ? expiryFreshness(st, e) : null;
+  /* butterfly-arbitrage intervals (k) shaded on the chart, in the x units */
+  const bands = useRef<[number, number][]>([]);
+  bands.current = (e?.diag?.butterfly ?? []).map(([lo, hi]) => {
+    const x = (k: number) => xOf(mode, e!, k, e!.svi ? sviIv(e!.svi, k, e!.T) : NaN);
+    return [x(lo), x(hi)];
+  });
   const options = (): Omit<uPlot.Options, 'width' | 'height'> => ({
+    hooks: {
+      drawClear: [
+        (u: uPlot) => {
+          const ctx = u.ctx;
+          ctx.save();
+          ctx.fillStyle = 'rgba(229, 83, 75, 0.13)';
+          for (const [a, b] of bands.current) {
+            if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
+            const x0 = u.valToPos(Math.min(a, b), 'x', true);
+            const x1 = u.valToPos(Math.max(a, b), 'x', true);
+            ctx.fillRect(x0, u.bbox.top, Math.max(1, x1 - x0), u.bbox.height);
+          }
+          ctx.restore();
+        },
+      ],
+    },
     legend: { show: true, live: true },
     cursor: { drag: { x: true, y: false } },
     scales: { x: { time: false } },
@@ -176,6 +198,7 @@ export function Smile({ st, exportRef, clockOffset }: ViewProps) {
                 {fresh.label}
               </span>
               {e.usable === false ? <span className="badge warn">fit rejected: {(e.status ?? []).join(', ')}</span> : null}
+              {bands.current.length ? <span className="bad">butterfly arbitrage shaded</span> : null}
             </span>
           ) : null}
         </div>
