@@ -1,7 +1,7 @@
 /* hooks: React bindings to the connection and the per-surface store.
  * useSurface subscribes to one surface only, so a patch to another surface
  * never re-renders this view. */
-import { createContext, useContext, useEffect, useState, useSyncExternalStore } from 'react';
+import { createContext, useCallback, useContext, useEffect, useState, useSyncExternalStore } from 'react';
 import type { ConnInfo, Connection } from '../protocol/connection';
 import type { SurfaceState } from '../protocol/store';
 
@@ -20,10 +20,9 @@ export function useConnInfo(): ConnInfo {
 
 export function useSurface(id: string | null): SurfaceState | undefined {
   const c = useConnection();
-  return useSyncExternalStore(
-    (fn) => (id ? c.store.subscribe(id, fn) : () => {}),
-    () => (id ? c.store.get(id) : undefined),
-  );
+  const sub = useCallback((fn: () => void) => (id ? c.store.subscribe(id, fn) : () => {}), [c, id]);
+  const get = useCallback(() => (id ? c.store.get(id) : undefined), [c, id]);
+  return useSyncExternalStore(sub, get);
 }
 
 /* Local time, ticking every periodMs (ages and freshness). */

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { checksum } from './checksum';
 import { backoffMs, Connection, defaultWsUrl, type Clock, type SocketLike } from './connection';
-import { SurfaceStore } from './store';
+import { SurfaceStore, surfaceLive } from './store';
 import type { JsonObject, SurfaceDoc } from './types';
 
 class FakeClock implements Clock {
@@ -126,6 +126,10 @@ describe('Connection', () => {
     socks[1]!.recv({ type: 'hello', time: 9, protocol: 1, epoch: 8, heartbeat_ms: 1000 });
     expect(socks[1]!.sent[0]).toMatchObject({ type: 'subscribe', surfaces: ['deribit.BTC'] });
     expect(c.getInfo().state).toBe('live');
+    /* the old state is not live until the new snapshot comes */
+    expect(surfaceLive(store.get('deribit.BTC'))).toBe(false);
+    socks[1]!.recv({ type: 'snapshot', time: 10, surface: 'deribit.BTC', epoch: 8, seq: 1, prev: 0, checksum: checksum(doc), data: doc });
+    expect(surfaceLive(store.get('deribit.BTC'))).toBe(true);
   });
 
   it('retries a refused connection with growing, capped delays', () => {

@@ -243,6 +243,7 @@ export class Connection {
           heartbeatMs: hb,
           clockOffset: typeof msg.time === 'number' ? msg.time - now : 0,
         });
+        for (const id of this.wanted) this.store.expectSnapshot(id, now);
         this.store.setConnected(true);
         this.armWatchdog();
         if (this.wanted.size) this.send({ type: 'subscribe', surfaces: [...this.wanted], id: this.reqId++ });

@@ -93,6 +93,14 @@ export class SurfaceStore {
     return this.connected;
   }
 
+  /* A (re)subscription was sent: what we hold is not live until its
+   * snapshot arrives (after a reconnect the old state may be far behind). */
+  expectSnapshot(id: string, now: number): void {
+    const st = this.states.get(id);
+    this.resyncAt.set(id, now);
+    if (st && !st.awaiting) this.put({ ...st, awaiting: true });
+  }
+
   /* Forget a surface (unsubscribed). */
   drop(id: string): void {
     if (!this.states.delete(id)) return;
