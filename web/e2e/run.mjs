@@ -59,10 +59,12 @@ const freePort = () =>
   });
 
 let server = null;
+let simPort = 0; /* the built-in simulator's loopback port, when serve has one */
 const serverLog = [];
 function startServer(port) {
   const [cmd, argv] = useReal
-    ? [BIN, ['serve', '--port', String(port), ...(/--iface/.test(serveHelp) ? ['--iface', '127.0.0.1'] : []), '--static', DIST, ...(process.env.VOLSURF_SERVE_ARGS ?? '').split(' ').filter(Boolean)]]
+    ? [BIN, ['serve', '--port', String(port), ...(/--iface/.test(serveHelp) ? ['--iface', '127.0.0.1'] : []),
+        ...(simPort ? ['--listen-sim', `127.0.0.1:${simPort}`] : []), '--static', DIST, ...(process.env.VOLSURF_SERVE_ARGS ?? '').split(' ').filter(Boolean)]]
     : [process.execPath, [join(WEB, 'mock', 'server.mjs'), '--port', String(port), '--static', DIST]];
   const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (d) => {
@@ -122,6 +124,7 @@ function check(cond, msg) {
 async function main() {
   mkdirSync(ART, { recursive: true });
   const port = await freePort();
+  if (useReal && /--listen-sim/.test(serveHelp)) while (!simPort || simPort === port) simPort = await freePort();
   startServer(port);
   await waitHttp(port, 15000);
   browser = await chromium.launch({
