@@ -185,6 +185,8 @@ async function main() {
 
   await test('switching assets shows the other surface', async () => {
     const before = await page.textContent('[data-testid=surface-facts] b');
+    /* surfaces appear as their first fits publish: wait for a second asset */
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=asset-picker] button').length >= 2, null, { timeout: 20000 });
     const assets = await page.$$eval('[data-testid=asset-picker] button', (bs) => bs.map((b) => b.getAttribute('data-asset')));
     check(assets.length >= 2, `asset picker has ${assets.length} assets`);
     const target = assets.find((a) => !before.endsWith(`.${a}`));
