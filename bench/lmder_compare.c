@@ -159,12 +159,13 @@ static int lmder_fit(const struct smile *z, const double *x0, double *x, struct 
 static void our_start(const struct smile *z, const struct svi_lm_config *c, double *x)
 {
   double dm, fs;
+  int done;
   struct svi_lm_scan sc;
   struct svi_lm_qe_pt q;
   svi_lm_scan_points(z->k, z->w, z->wt, z->n, 0, 1, &sc);
   struct svi_lm_box bx = {sc.k_min - c->m_pad, sc.k_max + c->m_pad, c->sigma_min, c->sigma_max};
-  svi_lm_start_grid(z->k, z->w, z->wt, z->n, &sc, c, 0, 1, &q, &dm, &fs);
-  svi_lm_start_refine(z->k, z->w, z->wt, z->n, &sc, c, 0, 1, &q, dm, fs);
+  svi_lm_start_grid(z->k, z->w, z->wt, z->n, &sc, c, 0, 1, &q, &dm, &fs, &done);
+  svi_lm_start_refine(z->k, z->w, z->wt, z->n, &sc, c, 0, 1, &q, dm, fs, done);
   svi_lm_qe_to_x(&q, x);
   svi_lm_project(x, &bx);
 }

@@ -851,7 +851,7 @@ static void *worker(void *arg)
 int calib_start(struct calib *cb)
 {
   if (!cb || cb->running)
-    return ERR_STATE;
+    return ERR_BADSTATE;
   cb->stop = 0;
   if (pthread_create(&cb->thread, NULL, worker, cb) != 0)
     return ERR_NOMEM;

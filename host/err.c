@@ -24,7 +24,7 @@ const char *err_str(int code)
     return "GPU runtime error";
   case ERR_FULL:
     return "buffer or queue full";
-  case ERR_STATE:
+  case ERR_BADSTATE:
     return "invalid state";
   case ERR_UNSUPPORTED:
     return "not supported in this build";

@@ -16,7 +16,7 @@ enum {
   ERR_NODEV = -7,       /* no GPU device, or built without CUDA */
   ERR_DEVICE = -8,      /* a CUDA runtime error */
   ERR_FULL = -9,        /* a capped buffer or queue is full */
-  ERR_STATE = -10,      /* call not valid in the object's current state */
+  ERR_BADSTATE = -10,   /* call not valid in the object's current state */
   ERR_UNSUPPORTED = -11 /* feature not built in (e.g. .gz without zlib) */
 };
 

@@ -133,8 +133,17 @@ static int out_close(struct out *o)
   return fclose(o->f) == 0 ? 0 : ERR_IO;
 }
 
-/* Deribit-style expiry token, e.g. 27DEC24. */
-static void expiry_token(int64_t expiry_us, char *buf, size_t cap)
+void synth_ssvi_slice(double theta, double rho, double eta, struct svi *out)
+{
+  double phi = eta / sqrt(theta);
+  out->a = theta * (1.0 - rho * rho) / 2.0;
+  out->b = theta * phi / 2.0;
+  out->rho = rho;
+  out->m = -rho / phi;
+  out->sigma = sqrt(1.0 - rho * rho) / phi;
+}
+
+void synth_expiry_token(int64_t expiry_us, char *buf, size_t cap)
 {
   static const char *mon[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
                               "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
@@ -190,14 +199,10 @@ long synth_write_chain(const char *path, uint64_t seed, int64_t as_of_us)
       double F = assets[a].spot * (1.0 + 0.08 * T);
       double atm_T = assets[a].v_inf + (assets[a].v0 - assets[a].v_inf) * exp(-T / 0.1);
       double theta = atm_T * atm_T * T, rho = assets[a].rho;
-      double phi = assets[a].eta / sqrt(theta);
-      struct svi p = {.a = theta * (1.0 - rho * rho) / 2.0,
-                      .b = theta * phi / 2.0,
-                      .rho = rho,
-                      .m = -rho / phi,
-                      .sigma = sqrt(1.0 - rho * rho) / phi};
+      struct svi p;
+      synth_ssvi_slice(theta, rho, assets[a].eta, &p);
       char tok[16];
-      expiry_token(expiry, tok, sizeof(tok));
+      synth_expiry_token(expiry, tok, sizeof(tok));
       double atm = sqrt(svi_w(&p, 0.0) / T);
       double step = assets[a].strike_step * (T < 0.05 ? 1.0 : T < 0.3 ? 2.0 : 5.0);
       for (int j = -25; j <= 25; j++) {

@@ -6,6 +6,7 @@
 #ifndef VOLSURF_SYNTH_H
 #define VOLSURF_SYNTH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "svi.h"
@@ -32,6 +33,18 @@ void synth_draw_smile(struct synth_rng *r, double T_years, struct svi *out);
  * iv_bid / iv_ask may be NULL. */
 void synth_points(struct synth_rng *r, const struct svi *p, double T_years, int M, double noise_vol,
                   double *k, double *w, double *wt, double *iv_bid, double *iv_ask);
+
+/* The SSVI slice of total ATM variance theta (> 0) with skew rho (|rho| < 1)
+ * and power-law curvature phi = eta / sqrt(theta), as raw SVI (Gatheral &
+ * Jacquier 2014, eq. 4.1): a = theta(1 - rho^2)/2, b = theta phi/2,
+ * m = -rho/phi, sigma = sqrt(1 - rho^2)/phi.  With eta(1 + |rho|) <= 2 and
+ * theta increasing in T, the surface has no calendar or butterfly
+ * arbitrage (ibid., Thm 4.1-4.2). */
+void synth_ssvi_slice(double theta, double rho, double eta, struct svi *out);
+
+/* Deribit-style expiry token of a UTC time, e.g. "27DEC24", "5JUN20" (day
+ * without leading zero) into buf (cap >= 8). */
+void synth_expiry_token(int64_t expiry_us, char *buf, size_t cap);
 
 /* Writes a tardis options_chain CSV (gzip when 'path' ends in .gz) of a
  * synthetic Deribit-like market at as_of_us: assets BTC and ETH with coin

@@ -254,6 +254,37 @@ SVI_LM_HD void svi_lm_project(double *x, const struct svi_lm_box *bx)
   x[0] = fmax(x[0], svi_lm_a_min(x));
 }
 
+/* Adds the terms of one point (k_i, w_i, wt_i) to v[SVI_LM_NACC] (see
+ * svi_lm_pass); s2 = sigma^2. */
+SVI_LM_HD void svi_lm_pass_point(const double *x, double s2, double ki, double wi, double wti,
+                                 double *v)
+{
+  double d = ki - x[3];
+  double R = sqrt(d * d + s2);
+  double iR = 1.0 / R;
+  double q = wti * wti;
+  double qd = q * d, qiR = q * iR, qdiR = qd * iR;
+  double f = x[2] * d + R;
+  double e = x[0] + x[1] * f - wi;
+  double qe = q * e;
+  v[0] += q;
+  v[1] += qd;
+  v[2] += qd * d;
+  v[3] += q * R;
+  v[4] += qd * R;
+  v[5] += qiR;
+  v[6] += qdiR;
+  v[7] += qiR * iR;
+  v[8] += qdiR * iR;
+  v[9] += qe;
+  v[10] += qe * f;
+  v[11] += qd * e;
+  v[12] += qdiR * e;
+  v[13] += qiR * e;
+  v[14] += qe * e;
+  v[15] += e * e;
+}
+
 /* One fused pass at x, reduced over the lanes into acc[SVI_LM_NACC].
  * J^T J is not summed entry by entry: with q = wt^2, d = k - m,
  * R = sqrt(d^2 + sigma^2), every entry is a combination of the nine moments
@@ -261,41 +292,27 @@ SVI_LM_HD void svi_lm_project(double *x, const struct svi_lm_box *bx)
  * one of sum q e {1, f, d, d/R, 1/R}, e = w(k) - w_i, f = rho d + R.  That is
  * 16 sums instead of 22 and about half the multiplications; the SSE itself
  * is summed from the residuals, never from moments (it must be exact to
- * accept or reject a step near the minimum). */
+ * accept or reject a step near the minimum).  Each lane takes its points in
+ * pairs into two independent sets of sums, added at the end (a fixed order,
+ * deterministic): two dependency chains per sum instead of one, so the
+ * latency of the square root and division of one point overlaps the
+ * other's. */
 SVI_LM_HD void svi_lm_pass(const double *x, const double *k, const double *w, const double *wt,
                            int n, int lane, int n_lanes, double *acc)
 {
-  const double a = x[0], b = x[1], rho = x[2], m = x[3], sg = x[4];
-  const double s2 = sg * sg;
-  double v[SVI_LM_NACC];
+  const double s2 = x[4] * x[4];
+  double v[SVI_LM_NACC], u[SVI_LM_NACC];
   for (int j = 0; j < SVI_LM_NACC; j++)
-    v[j] = 0.0;
-  for (int i = lane; i < n; i += n_lanes) {
-    double d = k[i] - m;
-    double R = sqrt(d * d + s2);
-    double iR = 1.0 / R;
-    double q = wt[i] * wt[i];
-    double qd = q * d, qiR = q * iR, qdiR = qd * iR;
-    double f = rho * d + R;
-    double e = a + b * f - w[i];
-    double qe = q * e;
-    v[0] += q;
-    v[1] += qd;
-    v[2] += qd * d;
-    v[3] += q * R;
-    v[4] += qd * R;
-    v[5] += qiR;
-    v[6] += qdiR;
-    v[7] += qiR * iR;
-    v[8] += qdiR * iR;
-    v[9] += qe;
-    v[10] += qe * f;
-    v[11] += qd * e;
-    v[12] += qdiR * e;
-    v[13] += qiR * e;
-    v[14] += qe * e;
-    v[15] += e * e;
+    v[j] = u[j] = 0.0;
+  int i = lane;
+  for (; i + n_lanes < n; i += 2 * n_lanes) {
+    svi_lm_pass_point(x, s2, k[i], w[i], wt[i], v);
+    svi_lm_pass_point(x, s2, k[i + n_lanes], w[i + n_lanes], wt[i + n_lanes], u);
   }
+  if (i < n)
+    svi_lm_pass_point(x, s2, k[i], w[i], wt[i], v);
+  for (int j = 0; j < SVI_LM_NACC; j++)
+    v[j] += u[j];
   svi_lm_allreduce_sum(v, SVI_LM_NACC, n_lanes);
   for (int j = 0; j < SVI_LM_NACC; j++)
     acc[j] = v[j];
@@ -584,22 +601,23 @@ struct svi_lm_qe_pt {
 /* Candidates (m, sigma) evaluated together by one quasi-explicit pass. */
 #define SVI_LM_QE_BATCH 8
 
-/* One pass for nc <= SVI_LM_QE_BATCH candidates (cm[c], 1/sigma = ci[c]):
+/* One pass for the candidates (cm[c], 1/sigma = ci[c]), c < width:
  * v[j][c] = sum q z, sum q y z, sum q w z with y = (k - m)/sigma,
  * z = sqrt(y^2 + 1), q = wt^2.  The candidates share the loads and q, and
- * the inner loop over candidates has no cross-iteration dependency, so a
- * compiler may vectorise it (several square roots per instruction) without
- * reordering any sum. */
+ * the inner loop over candidates has no cross-iteration dependency; width is
+ * a constant at every call (SVI_LM_QE_BATCH or 2), so an optimising
+ * compiler turns the loop into vector instructions (several square roots
+ * per instruction) without reordering any sum, at -O2 too. */
 SVI_LM_HD void svi_lm_qe_pass(const double *k, const double *w, const double *wt, int n,
-                              const double *cm, const double *ci, int nc, int lane, int n_lanes,
-                              double v[3][SVI_LM_QE_BATCH])
+                              const double *cm, const double *ci, const int width, int lane,
+                              int n_lanes, double v[3][SVI_LM_QE_BATCH])
 {
   for (int j = 0; j < 3; j++)
     for (int c = 0; c < SVI_LM_QE_BATCH; c++)
       v[j][c] = 0.0;
   for (int i = lane; i < n; i += n_lanes) {
     double ki = k[i], wi = w[i], q = wt[i] * wt[i];
-    for (int c = 0; c < nc; c++) {
+    for (int c = 0; c < width; c++) {
       double y = (ki - cm[c]) * ci[c];
       double qz = q * sqrt(y * y + 1.0);
       v[0][c] += qz;
@@ -608,7 +626,7 @@ SVI_LM_HD void svi_lm_qe_pass(const double *k, const double *w, const double *wt
     }
   }
   for (int j = 0; j < 3; j++)
-    svi_lm_allreduce_sum(v[j], nc, n_lanes);
+    svi_lm_allreduce_sum(v[j], width, n_lanes);
 }
 
 /* The quasi-explicit solve at (m, sigma) from the pass's three z sums; the
@@ -638,11 +656,17 @@ SVI_LM_HD int svi_lm_qe_candidates(const double *k, const double *w, const doubl
                                    const struct svi_lm_scan *sc, const double *cm, const double *cs,
                                    int nc, int lane, int n_lanes, struct svi_lm_qe_pt *best)
 {
-  double ci[SVI_LM_QE_BATCH], v[3][SVI_LM_QE_BATCH], abc[3];
+  /* Slots past nc repeat the last candidate (a valid point, ignored). */
+  double ci[SVI_LM_QE_BATCH], pm[SVI_LM_QE_BATCH], v[3][SVI_LM_QE_BATCH], abc[3];
   int changed = 0;
-  for (int c = 0; c < nc; c++)
-    ci[c] = 1.0 / cs[c];
-  svi_lm_qe_pass(k, w, wt, n, cm, ci, nc, lane, n_lanes, v);
+  for (int c = 0; c < SVI_LM_QE_BATCH; c++) {
+    ci[c] = 1.0 / cs[c < nc ? c : nc - 1];
+    pm[c] = cm[c < nc ? c : nc - 1];
+  }
+  if (nc <= 2)
+    svi_lm_qe_pass(k, w, wt, n, pm, ci, 2, lane, n_lanes, v);
+  else
+    svi_lm_qe_pass(k, w, wt, n, pm, ci, SVI_LM_QE_BATCH, lane, n_lanes, v);
   for (int c = 0; c < nc; c++) {
     double e = svi_lm_qe_finish(sc, cm[c], cs[c], v[0][c], v[1][c], v[2][c], abc);
     if (e < best->e) {
@@ -658,12 +682,16 @@ SVI_LM_HD int svi_lm_qe_candidates(const double *k, const double *w, const doubl
   return changed;
 }
 
-/* The start grid (see the file comment); writes its best point and the
- * steps the refinement starts from. */
+/* The start grid (see the file comment); writes its best point, the steps
+ * the refinement starts from and the refinement evaluations already
+ * settled (*done).  When the best is interior, its 8 neighbours at the grid
+ * spacing are grid points, none better: the refinement's first round is
+ * known to fail, so it starts at half the spacing with 8 evaluations done,
+ * which is what evaluating that round would have led to, without the pass. */
 SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double *wt, int n,
                                  const struct svi_lm_scan *sc, const struct svi_lm_config *c,
                                  int lane, int n_lanes, struct svi_lm_qe_pt *best, double *dm,
-                                 double *fs)
+                                 double *fs, int *done)
 {
   const double k_min = sc->k_min, k_max = sc->k_max;
   int g = c->start_grid;
@@ -697,6 +725,13 @@ SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double 
   }
   *dm = g > 1 ? span / (g - 1) : 0.5 * span;
   *fs = ratio;
+  *done = 0;
+  if (g >= 3 && best->m > k_min && best->m < k_max && best->s > s_lo * (1.0 + 1e-9) &&
+      best->s < s_hi * (1.0 - 1e-9)) {
+    *dm *= 0.5;
+    *fs = sqrt(ratio);
+    *done = 8;
+  }
 }
 
 /* Compass search on the reduced objective SSE(m, sigma) (the linear
@@ -708,13 +743,13 @@ SVI_LM_HD void svi_lm_start_grid(const double *k, const double *w, const double 
 SVI_LM_HD void svi_lm_start_refine(const double *k, const double *w, const double *wt, int n,
                                    const struct svi_lm_scan *sc, const struct svi_lm_config *c,
                                    int lane, int n_lanes, struct svi_lm_qe_pt *best, double dm,
-                                   double fs)
+                                   double fs, int done)
 {
   const double k_min = sc->k_min, k_max = sc->k_max;
   double span = k_max - k_min;
   double m_lo = k_min - c->m_pad, m_hi = k_max + c->m_pad;
   double cm[SVI_LM_QE_BATCH], cs[SVI_LM_QE_BATCH];
-  for (int ev = 0; ev + 8 <= SVI_LM_REFINE_EVALS && dm > 1e-6 * (span + 1e-300); ev += 8) {
+  for (int ev = done; ev + 8 <= SVI_LM_REFINE_EVALS && dm > 1e-6 * (span + 1e-300); ev += 8) {
     int nc = 0;
     for (int d = 0; d < 9; d++) {
       int um = d % 3 - 1, us = d / 3 - 1;
@@ -794,9 +829,10 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
 
   /* 2. Quasi-explicit start grid. */
   double x[5], acc[SVI_LM_NACC], dm, fs;
+  int done_ev;
   unsigned status = 0;
   struct svi_lm_qe_pt qe;
-  svi_lm_start_grid(k, w, wt, n, &sc, c, lane, n_lanes, &qe, &dm, &fs);
+  svi_lm_start_grid(k, w, wt, n, &sc, c, lane, n_lanes, &qe, &dm, &fs, &done_ev);
 
   /* 3. Warm start: kept unless the grid's best is clearly better; then the
    * refinement is skipped, which is most of the warm start's saving. */
@@ -815,7 +851,7 @@ SVI_LM_HD void svi_lm_fit(const double *k, const double *w, const double *wt, in
   if (use_warm) {
     status |= SVI_LM_WARM;
   } else {
-    svi_lm_start_refine(k, w, wt, n, &sc, c, lane, n_lanes, &qe, dm, fs);
+    svi_lm_start_refine(k, w, wt, n, &sc, c, lane, n_lanes, &qe, dm, fs, done_ev);
     svi_lm_qe_to_x(&qe, x);
     svi_lm_project(x, &bx);
     svi_lm_pass(x, k, w, wt, n, lane, n_lanes, acc);
