@@ -157,7 +157,11 @@ for (const [v, a, sp, vol] of SURFACES) {
   const st = makeState(v, a, sp, vol);
   surf.set(st.id, { st, doc: render(st, Date.now()), seq: 1 });
 }
-const list = () => [...surf.values()].map(({ doc, seq }) => ({ id: doc.id, venue: doc.venue, asset: doc.asset, expiries: Object.keys(doc.expiries).length, seq, stale: doc.stale }));
+/* Like the real serve, a surface exists only once its first fit is out:
+ * they publish one by one after a warm-up (--warmup-ms, default 800). */
+const WARMUP_MS = Number(args['warmup-ms'] ?? 800);
+const active = new Set();
+const list = () => [...surf.values()].filter(({ doc }) => active.has(doc.id)).map(({ doc, seq }) => ({ id: doc.id, venue: doc.venue, asset: doc.asset, expiries: Object.keys(doc.expiries).length, seq, stale: doc.stale }));
 
 /* ---------- HTTP + WS ---------- */
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json' };
@@ -198,14 +202,14 @@ wss.on('connection', (ws) => {
     if (m.type === 'list') send(ws, { type: 'surfaces', time: Date.now(), surfaces: list(), ...idm });
     else if (m.type === 'subscribe' && Array.isArray(m.surfaces)) {
       for (const id of m.surfaces) {
-        if (!surf.has(id)) send(ws, { type: 'error', time: Date.now(), code: 'unknown_surface', message: 'unknown surface', ...idm });
+        if (!active.has(id)) send(ws, { type: 'error', time: Date.now(), code: 'unknown_surface', message: 'unknown surface', ...idm });
         else (c.subs.add(id), send(ws, snapshot(id)));
       }
     } else if (m.type === 'unsubscribe' && Array.isArray(m.surfaces)) {
       for (const id of m.surfaces) c.subs.delete(id);
       send(ws, { type: 'ack', time: Date.now(), surfaces: [...c.subs], ...idm });
     } else if (m.type === 'resync' && typeof m.surface === 'string') {
-      if (surf.has(m.surface)) send(ws, snapshot(m.surface));
+      if (active.has(m.surface)) send(ws, snapshot(m.surface));
       else send(ws, { type: 'error', time: Date.now(), code: 'unknown_surface', message: 'unknown surface', ...idm });
     } else send(ws, { type: 'error', time: Date.now(), code: 'bad_type', message: 'unknown type', ...idm });
   });
@@ -215,6 +219,7 @@ wss.on('connection', (ws) => {
 setInterval(() => {
   const now = Date.now();
   for (const [id, s] of surf) {
+    if (!active.has(id)) continue;
     s.st.tick++;
     s.st.spot *= 1 + 0.0002 * (rnd() - 0.5);
     for (const e of s.st.exps) {
@@ -237,6 +242,14 @@ setInterval(() => {
     send(c.ws, { type: 'heartbeat', time: Date.now(), surfaces });
   }
 }, HEARTBEAT_MS);
+
+[...surf.keys()].forEach((id, i) =>
+  setTimeout(() => {
+    active.add(id);
+    const frame = JSON.stringify({ type: 'surfaces', time: Date.now(), surfaces: list() });
+    for (const c of clients) send(c.ws, frame);
+  }, WARMUP_MS + 150 * i),
+);
 
 http.listen(PORT, HOST, () => console.log(`listening ${http.address().port}`));
 const bye = () => {

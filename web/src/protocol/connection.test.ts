@@ -83,6 +83,36 @@ describe('Connection', () => {
     expect(c.getInfo().surfaces.map((s) => s.id)).toEqual(['deribit.BTC']);
   });
 
+  it('subscribes again to a surface refused as unknown once the list names it', () => {
+    const { socks, c, store } = setup();
+    c.setWanted(['deribit.BTC']);
+    c.start();
+    const s = socks[0]!;
+    s.recv({ type: 'hello', time: 5, protocol: 1, epoch: 7, heartbeat_ms: 1000 });
+    s.recv({ type: 'surfaces', time: 5, surfaces: [] });
+    s.recv({ type: 'error', time: 5, code: 'unknown_surface', message: 'unknown surface', id: 1 });
+    expect(s.sent.filter((m) => m.type === 'subscribe')).toHaveLength(1);
+    s.recv({ type: 'surfaces', time: 6, surfaces: [{ id: 'deribit.BTC', venue: 'deribit', asset: 'BTC' }] });
+    expect(s.sent.filter((m) => m.type === 'subscribe')).toHaveLength(2);
+    s.recv({ type: 'snapshot', time: 7, surface: 'deribit.BTC', epoch: 7, seq: 1, prev: 0, checksum: checksum(doc), data: doc });
+    expect(surfaceLive(store.get('deribit.BTC'))).toBe(true);
+    s.recv({ type: 'surfaces', time: 8, surfaces: [{ id: 'deribit.BTC', venue: 'deribit', asset: 'BTC' }] });
+    expect(s.sent.filter((m) => m.type === 'subscribe')).toHaveLength(2);
+  });
+
+  it('subscribes again after a reconnect when the surface is not back yet, via heartbeats', () => {
+    const { clock, socks, c } = setup();
+    c.setWanted(['deribit.BTC']);
+    c.start();
+    const s = socks[0]!;
+    s.recv({ type: 'hello', time: 5, protocol: 1, epoch: 7, heartbeat_ms: 1000 });
+    for (let i = 0; i < 6; i++) {
+      clock.advance(1000);
+      s.recv({ type: 'heartbeat', time: 6 + i, surfaces: {} });
+    }
+    expect(s.sent.filter((m) => m.type === 'subscribe').length).toBeGreaterThanOrEqual(2);
+  });
+
   it('switching surfaces unsubscribes the old one and subscribes the new one', () => {
     const { socks, c, store } = setup();
     c.setWanted(['deribit.BTC']);

@@ -5,7 +5,7 @@
  * 3 x heartbeat_ms marks everything stale and reconnects; reconnects back
  * off exponentially (capped).  The socket factory and clock are injectable
  * so tests drive it without a network. */
-import { SurfaceStore, type StoreAction } from './store';
+import { RESYNC_RETRY_MS, SurfaceStore, type StoreAction } from './store';
 import type { ServerMsg, SurfaceInfo, SurfaceMsg } from './types';
 
 export interface SocketLike {
@@ -69,6 +69,11 @@ export class Connection {
   private listeners = new Set<() => void>();
   private ws: SocketLike | null = null;
   private wanted = new Set<string>();
+  /* wanted surfaces subscribed to without a snapshot yet: when (local ms)
+   * the subscribe went out.  A refused subscribe (unknown_surface: not
+   * published yet) is sent again when the list names it, or after
+   * RESYNC_RETRY_MS on a heartbeat. */
+  private pending = new Map<string, number>();
   private watchdog: unknown = null;
   private retryTimer: unknown = null;
   private attempt = 0;
@@ -136,11 +141,27 @@ export class Connection {
     const add = ids.filter((id) => !this.wanted.has(id));
     const del = [...this.wanted].filter((id) => !next.has(id));
     this.wanted = next;
-    for (const id of del) this.store.drop(id);
+    for (const id of del) (this.store.drop(id), this.pending.delete(id));
     if (this.info.state === 'live' || this.info.state === 'stale') {
       if (del.length) this.send({ type: 'unsubscribe', surfaces: del, id: this.reqId++ });
-      if (add.length) this.send({ type: 'subscribe', surfaces: add, id: this.reqId++ });
+      this.subscribe(add);
     }
+  }
+
+  private subscribe(ids: string[]): void {
+    if (!ids.length) return;
+    const now = this.clock.now();
+    for (const id of ids) this.pending.set(id, now);
+    this.send({ type: 'subscribe', surfaces: ids, id: this.reqId++ });
+  }
+
+  /* Subscribe again to pending surfaces: all that the list names (listed),
+   * or those waiting longer than RESYNC_RETRY_MS. */
+  private retryPending(listed: boolean): void {
+    const now = this.clock.now();
+    const names = new Set(this.info.surfaces.map((s) => s.id));
+    const again = [...this.pending].filter(([id, at]) => (listed ? names.has(id) : now - at >= RESYNC_RETRY_MS)).map(([id]) => id);
+    this.subscribe(again);
   }
 
   private send(obj: object): void {
@@ -246,17 +267,22 @@ export class Connection {
         for (const id of this.wanted) this.store.expectSnapshot(id, now);
         this.store.setConnected(true);
         this.armWatchdog();
-        if (this.wanted.size) this.send({ type: 'subscribe', surfaces: [...this.wanted], id: this.reqId++ });
+        this.pending.clear();
+        this.subscribe([...this.wanted]);
         return;
       }
       case 'surfaces':
-        if (Array.isArray(msg.surfaces)) this.set({ surfaces: msg.surfaces });
+        if (Array.isArray(msg.surfaces)) {
+          this.set({ surfaces: msg.surfaces });
+          this.retryPending(true);
+        }
         return;
       case 'snapshot':
       case 'patch': {
         const m = msg as SurfaceMsg;
         if (!this.wanted.has(m.surface)) return; /* unsubscribed meanwhile */
         if (this.info.state !== 'live') this.set({ state: 'live' });
+        if (m.type === 'snapshot') this.pending.delete(m.surface);
         this.apply(m.type === 'snapshot' ? this.store.onSnapshot(m, now) : this.store.onPatch(m, now));
         return;
       }
@@ -268,6 +294,7 @@ export class Connection {
           if (Math.abs(off - this.info.clockOffset) > 250) this.set({ clockOffset: off });
         }
         this.apply(this.store.onHeartbeat(msg, now));
+        this.retryPending(false);
         return;
       case 'error':
         this.set({ lastError: `${msg.code}${msg.message ? `: ${msg.message}` : ''}` });
