@@ -98,6 +98,14 @@ async function waitHttp(port, ms) {
   throw new Error(`server on ${port} did not answer within ${ms} ms`);
 }
 
+/* never leave a server behind, however this process ends */
+process.on('exit', () => server?.kill('SIGKILL'));
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE'])
+  process.on(sig, () => {
+    server?.kill('SIGKILL');
+    process.exit(1);
+  });
+
 const results = [];
 let browser = null;
 const hardStop = setTimeout(async () => {
