@@ -7,6 +7,12 @@
 #                          has no serve command; skipped without chromium)
 # Needs Node.js >= 20.19 and npm (Debian chromium for the e2e test).
 set -euo pipefail
+# VOLSURF_BIN may be relative to the caller's directory (make passes
+# build/host/volsurf): resolve it before moving into web/.
+if [ -n "${VOLSURF_BIN:-}" ]; then
+  VOLSURF_BIN=$(realpath -m "$VOLSURF_BIN")
+  export VOLSURF_BIN
+fi
 cd "$(dirname "$0")/../web"
 cmd=${1:-build}
 
