@@ -3,7 +3,8 @@
 # skips apt entirely when every package is already installed.
 set -euo pipefail
 pkgs=(cmake ninja-build gcc make pkg-config libcunit1-dev libcjson-dev libwebsockets-dev
-      libcurl4-openssl-dev zlib1g-dev libcminpack-dev)
+      libcurl4-openssl-dev zlib1g-dev libcminpack-dev
+      chromium) # chromium: the dashboard's end-to-end test (web/e2e, playwright-core)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
