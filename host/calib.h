@@ -27,13 +27,13 @@
 #include "surface.h"
 
 struct calib_config {
-  int64_t cadence_us;     /* default 100 ms */
-  int64_t venue_stale_us; /* default 5 s */
-  int64_t quote_stale_us; /* default 60 s */
-  int backend;            /* enum fit_backend, default AUTO */
-  int n_threads;          /* CPU fitter threads, default 1 (the I/O loop has the other core) */
-  int max_instruments;    /* book cap, default 200000 */
-  int delta_conv;         /* enum derived_delta_conv, default forward */
+  int64_t cadence_us;        /* default 100 ms */
+  int64_t venue_stale_us;    /* default 5 s */
+  int64_t quote_stale_us;    /* default 60 s */
+  int backend;               /* enum fit_backend, default AUTO */
+  int n_threads;             /* CPU fitter threads, default 1 (the I/O loop has the other core) */
+  int max_instruments;       /* book cap, default 200000 */
+  int delta_conv;            /* enum derived_delta_conv, default forward */
   int max_points_per_expiry; /* smile points sent per expiry, default 256 */
   struct slice_config slice;
   /* Time source (NULL: the wall clock).  Replay passes the recording's

@@ -31,19 +31,19 @@ struct surface_expiry {
   char code[SURFACE_CODE_LEN]; /* surface_code(expiry_us) */
   int64_t expiry_us;
   double T_years, forward;
-  int forward_src; /* enum slice_forward_src */
-  int has_fit;     /* 0: never a usable fit; p, dv are then meaningless */
-  int usable;      /* diag_usable of the latest fit */
-  struct svi p;    /* the latest usable fit (the last good one when !usable) */
+  int forward_src;          /* enum slice_forward_src */
+  int has_fit;              /* 0: never a usable fit; p, dv are then meaningless */
+  int usable;               /* diag_usable of the latest fit */
+  struct svi p;             /* the latest usable fit (the last good one when !usable) */
   struct svi_lm_result fit; /* the latest fit: status bits, n_iter, fit_time_us */
   struct diag diag;         /* of the latest fit */
   struct derived dv;        /* from p */
   struct slice_rejects rej;
   int n_points;
   struct surface_point *points; /* inside the surface's allocation */
-  int64_t quote_ts_us; /* newest quote receive time in this expiry */
-  int64_t fit_ts_us;   /* when p was fitted */
-  int stale;           /* quotes older than the bound, or the venue is stale */
+  int64_t quote_ts_us;          /* newest quote receive time in this expiry */
+  int64_t fit_ts_us;            /* when p was fitted */
+  int stale;                    /* quotes older than the bound, or the venue is stale */
 };
 
 struct surface {
