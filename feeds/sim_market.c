@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "black.h"
+#include "civil.h"
 #include "err.h"
 #include "synth.h"
 
@@ -103,35 +104,7 @@ void sim_config_default(struct sim_config *c)
   c->vol_scale = 1.0;
 }
 
-/* ---- calendar (UTC days since the epoch; H. Hinnant's algorithms) ---- */
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-  int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m)
-{
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2);
-}
+/* ---- calendar (UTC days since the epoch; host/civil.h) ---- */
 
 /* 0 = Sunday ... 5 = Friday (1970-01-01 was a Thursday). */
 static int weekday(int64_t day)
@@ -142,17 +115,17 @@ static int weekday(int64_t day)
 /* Day number of the last Friday of month (y, m). */
 static int64_t last_friday(int64_t y, int m)
 {
-  int64_t first_next = m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1);
+  int64_t first_next = m == 12 ? civil_days_from(y + 1, 1, 1) : civil_days_from(y, m + 1, 1);
   int64_t last = first_next - 1;
   return last - (weekday(last) - 5 + 7) % 7;
 }
 
 static int period_of(int64_t expiry_us)
 {
-  int64_t day = floor_div(expiry_us, DAY_US);
+  int64_t day = civil_day_of_us(expiry_us);
   int64_t y;
-  int m;
-  civil_from_days(day, &y, &m);
+  int m, d_unused;
+  civil_from_days(day, &y, &m, &d_unused);
   if (last_friday(y, m) == day)
     return SIM_PERIOD_MONTH;
   return weekday(day) == 5 ? SIM_PERIOD_WEEK : SIM_PERIOD_DAY;
@@ -180,7 +153,7 @@ static int cmp_i64(const void *a, const void *b)
 static int schedule(int64_t now_us, int64_t *out, int cap)
 {
   int n = 0;
-  int64_t e0 = floor_div(now_us, DAY_US) * DAY_US + 8 * HOUR_US;
+  int64_t e0 = civil_day_of_us(now_us) * DAY_US + 8 * HOUR_US;
   if (e0 <= now_us)
     e0 += DAY_US;
   int64_t d0 = e0 / DAY_US;
@@ -190,8 +163,8 @@ static int schedule(int64_t now_us, int64_t *out, int cap)
   for (int i = 0; i < N_WEEKLY; i++)
     add_unique(out, &n, cap, (fri + 7 * i) * DAY_US + 8 * HOUR_US);
   int64_t y;
-  int m;
-  civil_from_days(d0, &y, &m);
+  int m, d_unused;
+  civil_from_days(d0, &y, &m, &d_unused);
   int n_month = 0, n_quarter = 0;
   for (int i = 0; i < 40 && (n_month < N_MONTHLY || n_quarter < N_QUARTERLY); i++) {
     int mm = (m - 1 + i) % 12 + 1;

@@ -6,18 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "err.h"
-
-/* days_from_civil (H. Hinnant): proleptic Gregorian, no locale, no timegm. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
 
 static int read_int(const char **p, int n_digits, int *out)
 {
@@ -88,7 +78,7 @@ int cli_parse_time(const char *s, int64_t *us)
     p += 6;
   if (*p)
     return ERR_PARSE;
-  int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+  int64_t secs = civil_days_from(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
   *us = secs * 1000000 + frac_us;
   return 0;
 }

@@ -7,6 +7,7 @@
 #include "quote.h"
 
 #include "black.h"
+#include "civil.h"
 #include "err.h"
 
 #include <math.h>
@@ -77,18 +78,6 @@ void quote_asset_from_symbol(const char *symbol, char *asset, int cap)
   asset[n] = '\0';
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
- * (Howard Hinnant's days_from_civil): no timegm, no TZ, no locale. */
-static int64_t quote_days_from_civil(int y, int m, int d)
-{
-  y -= m <= 2;
-  int era = (y >= 0 ? y : y - 399) / 400;
-  int yoe = y - era * 400;
-  int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return (int64_t)era * 146097 + doe - 719468;
-}
-
 static int quote_days_in_month(int y, int m)
 {
   static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -144,6 +133,6 @@ int quote_parse_expiry(const char *token, int len, int64_t *expiry_us)
   }
   if (m < 1 || m > 12 || d < 1 || d > quote_days_in_month(y, m))
     return ERR_PARSE;
-  *expiry_us = quote_days_from_civil(y, m, d) * QUOTE_US_PER_DAY + QUOTE_EXPIRY_HOUR_US;
+  *expiry_us = civil_days_from(y, m, d) * QUOTE_US_PER_DAY + QUOTE_EXPIRY_HOUR_US;
   return 0;
 }

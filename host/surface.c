@@ -4,7 +4,6 @@
  *
  * Layout of one version: [struct surface][expiries][points], each part
  * aligned for its type, so surface_free is a single free. */
-#define _POSIX_C_SOURCE 200809L /* gmtime_r */
 #include "surface.h"
 
 #include <math.h>
@@ -12,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "civil.h"
 #include "err.h"
 
 #define SURFACE_MAX_POINTS (SURFACE_MAX_EXPIRIES * SLICE_MAX_POINTS)
@@ -85,17 +84,7 @@ int surface_id(const char *venue, const char *asset, char *out)
 
 void surface_code(int64_t expiry_us, char out[SURFACE_CODE_LEN])
 {
-  static const char *mon[12] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
-                                "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
-  /* Floor division: an expiry before 1970 still gets its own day. */
-  int64_t sec = expiry_us / 1000000 - (expiry_us % 1000000 < 0);
-  time_t t = (time_t)sec;
-  struct tm tm;
-  if (!gmtime_r(&t, &tm)) {
-    snprintf(out, SURFACE_CODE_LEN, "?");
-    return;
-  }
-  snprintf(out, SURFACE_CODE_LEN, "%d%s%02d", tm.tm_mday, mon[tm.tm_mon], tm.tm_year % 100);
+  civil_expiry_code(expiry_us, out, SURFACE_CODE_LEN);
 }
 
 /* ---- mailbox ---------------------------------------------------------- */

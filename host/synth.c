@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "black.h"
+#include "civil.h"
 #include "err.h"
 #ifdef VOLSURF_HAVE_ZLIB
 #include <zlib.h>
@@ -145,19 +146,7 @@ void synth_ssvi_slice(double theta, double rho, double eta, struct svi *out)
 
 void synth_expiry_token(int64_t expiry_us, char *buf, size_t cap)
 {
-  static const char *mon[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
-                              "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
-  int64_t days = expiry_us / 86400000000LL;
-  /* civil_from_days (H. Hinnant) */
-  days += 719468;
-  int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  int64_t doe = days - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
-  int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-  snprintf(buf, cap, "%d%s%02d", (int)d, mon[m - 1], (int)(y % 100));
+  civil_expiry_code(expiry_us, buf, cap);
 }
 
 long synth_write_chain(const char *path, uint64_t seed, int64_t as_of_us)
