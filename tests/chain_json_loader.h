@@ -22,20 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "err.h"
 #include "quote.h"
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static inline int64_t cjl_days_from_civil(int y, int m, int d)
-{
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 /* "2026-05-27T08:00:00+00:00" or "...Z" -> microseconds; -1 when unreadable
  * or not UTC. */
 static inline int64_t cjl_parse_utc(const char *s)
@@ -46,7 +37,7 @@ static inline int64_t cjl_parse_utc(const char *s)
   const char *tz = s + used;
   if (strcmp(tz, "Z") != 0 && strcmp(tz, "+00:00") != 0)
     return -1;
-  int64_t days = cjl_days_from_civil(y, mo, d);
+  int64_t days = civil_days_from(y, mo, d);
   return ((days * 86400) + h * 3600 + mi * 60 + se) * 1000000LL;
 }
 
