@@ -175,6 +175,26 @@ static long rss_kib(int pid)
   return kib;
 }
 
+/* CPU seconds (user + system) of process pid so far; -1 when unknown. */
+static double cpu_s(int pid)
+{
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+  FILE *f = fopen(path, "r");
+  unsigned long ut = 0, stm = 0;
+  int ok = 0;
+  if (f) {
+    char line[1024];
+    if (fgets(line, sizeof(line), f)) {
+      const char *p = strrchr(line, ')'); /* the command name may hold spaces */
+      ok =
+          p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stm) == 2;
+    }
+    fclose(f);
+  }
+  return ok ? (double)(ut + stm) / (double)sysconf(_SC_CLK_TCK) : -1;
+}
+
 static int64_t field(const char *txt, const char *key)
 {
   const char *p = strstr(txt, key);
@@ -458,10 +478,12 @@ static int clients(int argc, char **argv)
     pump(cs, ep, n_surf, 20);
   st.measuring = 1;
   long closed0 = st.closed, gaps0 = st.gaps;
+  double scpu0 = pid ? cpu_s(pid) : -1, ccpu0 = cpu_s(getpid());
   int64_t tm = now_ms();
   while (now_ms() - tm < dur * 1000)
     pump(cs, ep, n_surf, 20);
   double secs = (double)(now_ms() - tm) / 1000.0;
+  double scpu = pid ? cpu_s(pid) - scpu0 : -1, ccpu = cpu_s(getpid()) - ccpu0;
   long rss2 = pid ? rss_kib(pid) : -1;
   printf("duration_s %.1f patches %ld (%.0f/s) snapshots %ld gaps %ld closed %ld errors %ld "
          "checked %ld bad_checksum %ld MB %.1f\n",
@@ -471,6 +493,8 @@ static int clients(int argc, char **argv)
          pct(0.99), pct(0.999), pct(1.0));
   if (pid)
     printf("server_rss_kib streaming %ld\n", rss2);
+  printf("cpu_percent_of_one_core server %.0f clients %.0f\n", 100 * scpu / secs,
+         100 * ccpu / secs);
   for (int i = 0; i < n; i++) {
     if (cs[i].fd > 0)
       close(cs[i].fd);
