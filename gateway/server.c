@@ -12,8 +12,11 @@
 #define _POSIX_C_SOURCE 200809L /* gmtime_r, clock_gettime, strdup */
 #include "server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 _Static_assert(GW_MSG_PRE >= LWS_PRE, "gw_msg headroom must cover LWS_PRE");
@@ -400,12 +403,10 @@ int gw_peer_receive(struct gateway *gw, struct gw_peer *p, const char *in, size_
   return 0;
 }
 
-/* Sends at most one frame.  Returns 0, or -1 to close (close code set). */
-int gw_peer_writable(struct gateway *gw, struct gw_peer *p)
+/* Sends the next frame, if any.  Returns 1 sent, 0 nothing to send, -1 to
+ * close. */
+static int write_one(struct gateway *gw, struct gw_peer *p, int64_t now, size_t *bytes)
 {
-  if (p->q.close_code)
-    return -1;
-  int64_t now = gw_now_ms();
   struct gw_msg *m = NULL;
   int s = gwc_take_snapshot_due(&p->q, now);
   if (s >= 0) {
@@ -422,10 +423,57 @@ int gw_peer_writable(struct gateway *gw, struct gw_peer *p)
     return 0;
   int n = lws_write(p->wsi, gw_msg_text(m), m->len, LWS_WRITE_TEXT);
   int type = gw_msg_type_of(m);
+  *bytes += m->len;
   gw_msg_unref(m);
   if (n < 0)
     return -1;
   gw->k.sent[type]++;
+  return 1;
+}
+
+/* Sets or clears TCP_CORK: while set, the kernel holds small writes and
+ * sends them as full segments when it is cleared. */
+static void cork(struct lws *wsi, int on)
+{
+#ifdef TCP_CORK /* Linux; elsewhere the frames go out one send each */
+  int fd = lws_get_socket_fd(wsi);
+  if (fd >= 0)
+    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+#else
+  (void)wsi;
+  (void)on;
+#endif
+}
+
+/* Sends queued frames while the socket takes them, up to GW_WRITE_BATCH
+ * frames or GW_WRITE_BATCH_BYTES: a client that fell behind catches up in
+ * one pass, and its frames leave in one corked burst (one TCP push, one
+ * wakeup of the reader) instead of one send each.  Returns 0, or -1 to
+ * close (close code set). */
+int gw_peer_writable(struct gateway *gw, struct gw_peer *p)
+{
+  if (p->q.close_code)
+    return -1;
+  int64_t now = gw_now_ms();
+  size_t bytes = 0;
+  int corked = 0, rc = 0;
+  for (int i = 0; i < GW_WRITE_BATCH && bytes < GW_WRITE_BATCH_BYTES; i++) {
+    if (i > 0 && (!gwc_has_work(&p->q) || lws_send_pipe_choked(p->wsi)))
+      break;
+    if (i == 1) {
+      cork(p->wsi, 1);
+      corked = 1;
+    }
+    int r = write_one(gw, p, now, &bytes);
+    if (r <= 0) {
+      rc = r;
+      break;
+    }
+  }
+  if (corked)
+    cork(p->wsi, 0);
+  if (rc < 0)
+    return -1;
   if (gwc_has_work(&p->q))
     lws_callback_on_writable(p->wsi);
   return 0;
