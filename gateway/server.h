@@ -19,6 +19,7 @@
 #define GW_HARD_FRAME_CAP (64 * 1024)     /* inbound message over this: close 1009 */
 #define GW_WRITE_BATCH 16                 /* frames per writable callback, at most */
 #define GW_WRITE_BATCH_BYTES (256 * 1024) /* ... and bytes (then the next callback) */
+#define GW_MAX_PENDING 32                 /* messages offered to the peers in one walk */
 #define GW_HB_CAP (PROTO_MAX_SUBS * (SURFACE_ID_LEN + 48) + 64)
 
 enum gw_drop {
@@ -103,6 +104,8 @@ struct gateway {
   struct gw_msg *surfaces_msg; /* cached "surfaces" list */
   struct gw_peer *peers;
   int n_peers;
+  struct gw_msg *pend[GW_MAX_PENDING]; /* published, not yet offered to the peers */
+  int n_pend;
   lws_sorted_usec_list_t sul;
   struct gw_counters k;
   struct proto_req req;
