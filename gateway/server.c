@@ -3,7 +3,8 @@
  * HTTP endpoints in http.c.
  *
  *   mailbox --EVENT_WAIT_CANCELLED--> publish(): render, diff, encode once
- *     --> gwc_push to every subscriber --> SERVER_WRITEABLE: one frame each
+ *     --> gwc_push to every subscriber (one walk over the peers per drain)
+ *     --> SERVER_WRITEABLE: the queued frames, in one corked burst
  *
  * Lifetime: lws keeps pointers to the mounts and calls the protocol after
  * gw_free (until the context goes), so the vhost's user data is a small

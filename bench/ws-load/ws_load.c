@@ -11,7 +11,8 @@
  *       idle client, then subscribes client i to surface i % S and for
  *       --duration seconds checks every patch's seq/prev chain, measures
  *       delivery latency (server "time" stamp -> receive, ms) and, for every
- *       K-th client, merges the patches and compares checksums.
+ *       K-th client, merges the patches and compares checksums; reports
+ *       latency percentiles and the server's and its own CPU share.
  *
  * C rather than Node: the client side shares the 2-core machine with the
  * server, and 10,000 sockets in one epoll loop with no per-message garbage
