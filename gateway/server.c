@@ -3,7 +3,8 @@
  * HTTP endpoints in http.c.
  *
  *   mailbox --EVENT_WAIT_CANCELLED--> publish(): render, diff, encode once
- *     --> gwc_push to every subscriber --> SERVER_WRITEABLE: one frame each
+ *     --> gwc_push to every subscriber (one walk over the peers per drain)
+ *     --> SERVER_WRITEABLE: the queued frames, in one corked burst
  *
  * Lifetime: lws keeps pointers to the mounts and calls the protocol after
  * gw_free (until the context goes), so the vhost's user data is a small
@@ -12,8 +13,11 @@
 #define _POSIX_C_SOURCE 200809L /* gmtime_r, clock_gettime, strdup */
 #include "server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 _Static_assert(GW_MSG_PRE >= LWS_PRE, "gw_msg headroom must cover LWS_PRE");
@@ -131,30 +135,48 @@ static int count_expiries(const cJSON *doc)
   return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "expiries"));
 }
 
-/* Offers m to every peer; wakes those that got something to send. */
+/* Offers the pending messages, in order, to every peer in one walk over
+ * the peers (a walk per message costs a cache miss per peer each time);
+ * wakes those that got something to send. */
+static void flush_pending(struct gateway *gw, int64_t now)
+{
+  if (gw->n_pend == 0)
+    return;
+  for (struct gw_peer *p = gw->peers; p; p = p->next) {
+    int woke = 0;
+    for (int j = 0; j < gw->n_pend && !p->q.close_code; j++) {
+      int r = gwc_push(&p->q, gw->pend[j], now);
+      if (r == GWC_SKIPPED)
+        continue;
+      if (r == GWC_CONFLATED || r == GWC_CLOSE) {
+        gw->k.conflated++;
+        gw->k.dropped[GW_DROP_CONFLATED]++;
+      }
+      if (r == GWC_DROPPED)
+        gw->k.dropped[GW_DROP_QUEUE_FULL]++;
+      if (r == GWC_CLOSE)
+        gw->k.closed[GW_CLOSE_SLOW]++;
+      woke = 1;
+    }
+    if (woke)
+      lws_callback_on_writable(p->wsi);
+  }
+  for (int j = 0; j < gw->n_pend; j++)
+    gw_msg_unref(gw->pend[j]);
+  gw->n_pend = 0;
+}
+
+/* Queues m (one reference taken) for the next flush_pending. */
 static void fan_out(struct gateway *gw, struct gw_msg *m, int64_t now)
 {
-  for (struct gw_peer *p = gw->peers; p; p = p->next) {
-    if (p->q.close_code)
-      continue;
-    int r = gwc_push(&p->q, m, now);
-    if (r == GWC_SKIPPED)
-      continue;
-    if (r == GWC_CONFLATED || r == GWC_CLOSE) {
-      gw->k.conflated++;
-      gw->k.dropped[GW_DROP_CONFLATED]++;
-    }
-    if (r == GWC_DROPPED)
-      gw->k.dropped[GW_DROP_QUEUE_FULL]++;
-    if (r == GWC_CLOSE)
-      gw->k.closed[GW_CLOSE_SLOW]++;
-    lws_callback_on_writable(p->wsi);
-  }
+  if (gw->n_pend == GW_MAX_PENDING)
+    flush_pending(gw, now);
+  gw->pend[gw->n_pend++] = gw_msg_ref(m);
 }
 
 /* Takes ownership of s: renders it, diffs it against the surface's previous
- * document and queues one shared patch to every subscriber. */
-void gw_publish(struct gateway *gw, struct surface *s)
+ * document and adds one shared patch to the pending messages. */
+static void publish_one(struct gateway *gw, struct surface *s)
 {
   int64_t now = gw_now_ms();
   cJSON *doc = proto_render(s);
@@ -200,6 +222,7 @@ void gw_publish(struct gateway *gw, struct surface *s)
       gw_msg_unref(m);
     } else {
       /* No patch: every subscriber needs a snapshot instead. */
+      flush_pending(gw, now);
       for (struct gw_peer *p = gw->peers; p; p = p->next)
         if (gwc_resync(&p->q, i, now) == 0)
           lws_callback_on_writable(p->wsi);
@@ -215,15 +238,23 @@ drop:
   surface_free(s);
 }
 
+void gw_publish(struct gateway *gw, struct surface *s)
+{
+  publish_one(gw, s);
+  flush_pending(gw, gw_now_ms());
+}
+
 void gw_drain(struct gateway *gw)
 {
   struct surface *batch[16];
   int n;
   if (!gw->cfg.in)
     return;
-  while ((n = surface_mailbox_take(gw->cfg.in, batch, 16)) > 0)
+  while ((n = surface_mailbox_take(gw->cfg.in, batch, 16)) > 0) {
     for (int i = 0; i < n; i++)
-      gw_publish(gw, batch[i]);
+      publish_one(gw, batch[i]);
+    flush_pending(gw, gw_now_ms());
+  }
 }
 
 /* ---- peers ---- */
@@ -400,12 +431,10 @@ int gw_peer_receive(struct gateway *gw, struct gw_peer *p, const char *in, size_
   return 0;
 }
 
-/* Sends at most one frame.  Returns 0, or -1 to close (close code set). */
-int gw_peer_writable(struct gateway *gw, struct gw_peer *p)
+/* Sends the next frame, if any.  Returns 1 sent, 0 nothing to send, -1 to
+ * close. */
+static int write_one(struct gateway *gw, struct gw_peer *p, int64_t now, size_t *bytes)
 {
-  if (p->q.close_code)
-    return -1;
-  int64_t now = gw_now_ms();
   struct gw_msg *m = NULL;
   int s = gwc_take_snapshot_due(&p->q, now);
   if (s >= 0) {
@@ -422,10 +451,57 @@ int gw_peer_writable(struct gateway *gw, struct gw_peer *p)
     return 0;
   int n = lws_write(p->wsi, gw_msg_text(m), m->len, LWS_WRITE_TEXT);
   int type = gw_msg_type_of(m);
+  *bytes += m->len;
   gw_msg_unref(m);
   if (n < 0)
     return -1;
   gw->k.sent[type]++;
+  return 1;
+}
+
+/* Sets or clears TCP_CORK: while set, the kernel holds small writes and
+ * sends them as full segments when it is cleared. */
+static void cork(struct lws *wsi, int on)
+{
+#ifdef TCP_CORK /* Linux; elsewhere the frames go out one send each */
+  int fd = lws_get_socket_fd(wsi);
+  if (fd >= 0)
+    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+#else
+  (void)wsi;
+  (void)on;
+#endif
+}
+
+/* Sends queued frames while the socket takes them, up to GW_WRITE_BATCH
+ * frames or GW_WRITE_BATCH_BYTES: a client that fell behind catches up in
+ * one pass, and its frames leave in one corked burst (one TCP push, one
+ * wakeup of the reader) instead of one send each.  Returns 0, or -1 to
+ * close (close code set). */
+int gw_peer_writable(struct gateway *gw, struct gw_peer *p)
+{
+  if (p->q.close_code)
+    return -1;
+  int64_t now = gw_now_ms();
+  size_t bytes = 0;
+  int corked = 0, rc = 0;
+  for (int i = 0; i < GW_WRITE_BATCH && bytes < GW_WRITE_BATCH_BYTES; i++) {
+    if (i > 0 && (!gwc_has_work(&p->q) || lws_send_pipe_choked(p->wsi)))
+      break;
+    if (i == 1) {
+      cork(p->wsi, 1);
+      corked = 1;
+    }
+    int r = write_one(gw, p, now, &bytes);
+    if (r <= 0) {
+      rc = r;
+      break;
+    }
+  }
+  if (corked)
+    cork(p->wsi, 0);
+  if (rc < 0)
+    return -1;
   if (gwc_has_work(&p->q))
     lws_callback_on_writable(p->wsi);
   return 0;

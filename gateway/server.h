@@ -15,8 +15,11 @@
 #include "protocol.h"
 
 #define GW_MAX_SURFACES 256
-#define GW_MAX_ERRORS 20              /* protocol errors before close 4001 */
-#define GW_HARD_FRAME_CAP (64 * 1024) /* inbound message over this: close 1009 */
+#define GW_MAX_ERRORS 20                  /* protocol errors before close 4001 */
+#define GW_HARD_FRAME_CAP (64 * 1024)     /* inbound message over this: close 1009 */
+#define GW_WRITE_BATCH 16                 /* frames per writable callback, at most */
+#define GW_WRITE_BATCH_BYTES (256 * 1024) /* ... and bytes (then the next callback) */
+#define GW_MAX_PENDING 32                 /* messages offered to the peers in one walk */
 #define GW_HB_CAP (PROTO_MAX_SUBS * (SURFACE_ID_LEN + 48) + 64)
 
 enum gw_drop {
@@ -101,6 +104,8 @@ struct gateway {
   struct gw_msg *surfaces_msg; /* cached "surfaces" list */
   struct gw_peer *peers;
   int n_peers;
+  struct gw_msg *pend[GW_MAX_PENDING]; /* published, not yet offered to the peers */
+  int n_pend;
   lws_sorted_usec_list_t sul;
   struct gw_counters k;
   struct proto_req req;
@@ -123,6 +128,8 @@ void gw_peer_close(struct gateway *gw, struct gw_peer *p);
 /* One complete client message. */
 void gw_peer_request(struct gateway *gw, struct gw_peer *p, const char *buf, size_t len);
 int gw_peer_receive(struct gateway *gw, struct gw_peer *p, const char *in, size_t len, int final);
+/* Writable: sends queued frames while the socket takes them (a bounded
+ * batch).  Returns 0, or -1 to close (close code set). */
 int gw_peer_writable(struct gateway *gw, struct gw_peer *p);
 int gw_msg_type_of(const struct gw_msg *m);
 void gw_tick(struct gateway *gw);

@@ -501,6 +501,63 @@ static void subscribe_gives_snapshot_and_patches_reproduce_the_document(void)
   server_stop(&s);
 }
 
+/* Several patches queued for one client at once leave in one corked
+ * burst (gw_peer_writable): every frame must still arrive whole, in order. */
+static void patches_of_several_surfaces_published_together_all_arrive_in_order(void)
+{
+  static const char *const assets[3] = {"BTC", "ETH", "SOL_USDC"};
+  struct server s;
+  start_default(&s);
+  int fd = ws_connect(s.port);
+  CU_ASSERT_FATAL(fd >= 0);
+  for (int a = 0; a < 3; a++)
+    publish(&s, assets[a], 0, 4, 5);
+  for (int i = 0; i < 100; i++) {
+    ws_send(fd, "{\"type\":\"list\"}");
+    cJSON *l = ws_next(fd, "surfaces");
+    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(l, "surfaces"));
+    cJSON_Delete(l);
+    if (n == 3)
+      break;
+  }
+  cJSON *doc[3];
+  uint64_t seq[3];
+  for (int a = 0; a < 3; a++) {
+    doc[a] = subscribe(fd, assets[a], &seq[a]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc[a]);
+  }
+  int bad = 0;
+  for (int step = 1; step <= 8; step++) {
+    for (int a = 0; a < 3; a++)
+      publish(&s, assets[a], step, 4, 5);
+    for (int k = 0; k < 3; k++) {
+      cJSON *pm = ws_next(fd, "patch");
+      CU_ASSERT_PTR_NOT_NULL_FATAL(pm);
+      int a = 0;
+      while (a < 3 && strcmp(str(pm, "surface") + strlen("deribit."), assets[a]) != 0)
+        a++;
+      CU_ASSERT_FATAL(a < 3);
+      bad += (uint64_t)num(pm, "prev") != seq[a];
+      proto_apply(&doc[a], cJSON_GetObjectItemCaseSensitive(pm, "data"));
+      char sum[PROTO_CHECKSUM_LEN];
+      proto_checksum(doc[a], sum);
+      bad += strcmp(sum, str(pm, "checksum")) != 0;
+      seq[a] = (uint64_t)num(pm, "seq");
+      cJSON_Delete(pm);
+    }
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+  for (int a = 0; a < 3; a++) {
+    CU_ASSERT_EQUAL(seq[a], 9);
+    cJSON *want = expected_doc(assets[a], 8, 4, 5);
+    CU_ASSERT_TRUE(proto_equal(doc[a], want));
+    cJSON_Delete(want);
+    cJSON_Delete(doc[a]);
+  }
+  close(fd);
+  server_stop(&s);
+}
+
 static void expect_error(int fd, const char *code, int id)
 {
   cJSON *e = ws_next(fd, "error");
@@ -751,6 +808,7 @@ int main(void)
   static const struct test_case cases[] = {
       TEST_CASE(client_gets_hello_then_surfaces_on_connect),
       TEST_CASE(subscribe_gives_snapshot_and_patches_reproduce_the_document),
+      TEST_CASE(patches_of_several_surfaces_published_together_all_arrive_in_order),
       TEST_CASE(bad_client_messages_get_error_replies_and_are_counted),
       TEST_CASE(twenty_protocol_errors_close_with_4001),
       TEST_CASE(frame_over_64k_closes_with_1009),
