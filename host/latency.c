@@ -24,12 +24,14 @@ static double span_ms(int64_t from_us, int64_t to_us)
 
 struct latency_sample latency_of(const struct surface *s, int64_t drain_us, int64_t queued_us)
 {
-  struct latency_sample r = {NAN, NAN, NAN};
+  struct latency_sample r = {NAN, NAN, NAN, NAN, NAN};
   if (!s)
     return r;
   r.tick_to_patch_ms = span_ms(s->tick_us, queued_us);
   r.quote_to_patch_ms = span_ms(s->oldest_quote_us, queued_us);
   r.gateway_wake_ms = span_ms(s->publish_us, drain_us);
+  r.calib_ms = span_ms(s->tick_us, s->publish_us);
+  r.render_ms = span_ms(drain_us, queued_us);
   return r;
 }
 
@@ -52,5 +54,7 @@ void latency_observe(struct metrics *m, const struct surface *s, int64_t drain_u
   log_num(&l, "tick_to_patch_ms", r.tick_to_patch_ms);
   log_num(&l, "quote_to_patch_ms", r.quote_to_patch_ms);
   log_num(&l, "gateway_wake_ms", r.gateway_wake_ms);
+  log_num(&l, "calib_ms", r.calib_ms);
+  log_num(&l, "render_ms", r.render_ms);
   log_end(&l);
 }

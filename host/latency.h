@@ -28,6 +28,8 @@ struct latency_sample {
   double tick_to_patch_ms;
   double quote_to_patch_ms;
   double gateway_wake_ms;
+  double calib_ms;  /* tick start -> mailbox put (drain, fit, build) */
+  double render_ms; /* gateway takes it -> patch queued (render, diff, encode, fan-out) */
 };
 
 /* The wall clock (CLOCK_REALTIME) in us, the clock of the stamps. */
@@ -37,9 +39,9 @@ int64_t latency_now_us(void);
  * patch was queued at queued_us.  Any thread. */
 struct latency_sample latency_of(const struct surface *s, int64_t drain_us, int64_t queued_us);
 
-/* Records latency_of's finite values in m (NULL: no-op) and writes one
- * debug log line ("patch latency": surface, version, the three values) for
- * bench/latency.sh.  Any thread. */
+/* Records the first three of latency_of's values, where finite, in m
+ * (NULL: no-op) and writes one debug log line ("patch latency": surface,
+ * version, all five values) for bench/latency.sh.  Any thread. */
 void latency_observe(struct metrics *m, const struct surface *s, int64_t drain_us,
                      int64_t queued_us);
 

@@ -25,6 +25,8 @@ static void spans_run_from_each_stamp_to_the_patch(void)
   CU_ASSERT_DOUBLE_EQUAL(r.quote_to_patch_ms, 75.25, 1e-9);
   CU_ASSERT_DOUBLE_EQUAL(r.tick_to_patch_ms, 15.25, 1e-9);
   CU_ASSERT_DOUBLE_EQUAL(r.gateway_wake_ms, 0.5, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(r.calib_ms, 10.5, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(r.render_ms, 4.25, 1e-9);
   surface_free(s);
 }
 
