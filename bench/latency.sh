@@ -13,8 +13,11 @@
 #   calib            tick start -> mailbox put (drain, fit, build the version)
 #   gateway_wake     calib's mailbox put -> gateway takes the version
 #   render           gateway takes it -> patch queued (render, diff, encode)
-# Client side (ws_load): patch's server "time" (the gateway taking the
-# version, ms) -> the client receiving the frame.
+# Client side: ws_load (N clients, checksums verified): patch's server "time"
+# (the gateway taking the version, ms) -> the client receiving the frame; and
+# one more client, latency_client.py (python3, skipped without it): the
+# newest quote in each patch (its quote_time) -> the frame received, i.e.
+# end to end through the socket.
 # Needs only bash, awk, sort, grep and curl.  Results: bench/results/quote-to-patch.md.
 set -euo pipefail
 B=${1:-build}
@@ -56,8 +59,14 @@ for c in "${CADENCES[@]}"; do
   sleep "$WARMUP_S"
   # lines from here on count (the first fits of every expiry are cold)
   skip=$(wc -l <"$log")
+  e2e=
+  if command -v python3 >/dev/null; then
+    python3 "$(dirname "$0")/latency_client.py" "$PORT" "$((D + 4))" >"$dir/e2e-$c.txt" &
+    e2e=$!
+  fi
   "$B/bench/ws_load" clients --port "$PORT" --clients "$N" --surfaces 4 --idle 1 \
     --duration "$D" --verify-every 1 >"$dir/clients-$c.out"
+  [ -n "$e2e" ] && wait "$e2e"
   curl -sf "http://127.0.0.1:$PORT/metrics" >"$dir/metrics-$c.txt" || true
   kill -INT "$pid"
   wait "$pid" || true
@@ -71,6 +80,10 @@ for c in "${CADENCES[@]}"; do
   read -r _ p50 _ p90 _ p99 _ _ _ mx < <(grep '^latency_ms' "$dir/clients-$c.out" | cut -d' ' -f2-)
   np=$(awk '/^duration_s/{print $4}' "$dir/clients-$c.out")
   echo "| $c | $N | patch time -> client (ws_load) | $np | $p50 | $p90 | $p99 | $mx |"
+  if [ -n "$e2e" ]; then
+    read -r n p50 p90 p99 mx < <(pct "$dir/e2e-$c.txt")
+    echo "| $c | $N | newest quote -> client (latency_client.py) | $n | $p50 | $p90 | $p99 | $mx |"
+  fi
   grep -E '^duration_s' "$dir/clients-$c.out" | sed 's/^/<!-- /; s/$/ -->/'
   grep -E '^volsurf_fit_batch_ms\{quantile="0.99"\}' "$dir/metrics-$c.txt" | sed 's/^/<!-- /; s/$/ -->/' || true
 done
