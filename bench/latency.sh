@@ -65,7 +65,7 @@ for c in "${CADENCES[@]}"; do
     e2e=$!
   fi
   "$B/bench/ws_load" clients --port "$PORT" --clients "$N" --surfaces 4 --idle 1 \
-    --duration "$D" --verify-every 1 >"$dir/clients-$c.out"
+    --duration "$D" --verify-every "$N" >"$dir/clients-$c.out"
   [ -n "$e2e" ] && wait "$e2e"
   curl -sf "http://127.0.0.1:$PORT/metrics" >"$dir/metrics-$c.txt" || true
   kill -INT "$pid"
