@@ -78,6 +78,7 @@ struct csurf {
   int n_groups;
   uint64_t trace_id;
   double index_price;
+  int64_t oldest_us; /* oldest quote receive time since the last publish, 0: none */
 };
 
 struct cvenue {
@@ -139,6 +140,7 @@ struct calib {
   pthread_cond_t cv;
   int stop;
   _Atomic int64_t last_tick_us;
+  int64_t tick_wall_us; /* this tick's start on the wall clock; 0 on another clock */
 };
 
 static int64_t clock_us(clockid_t id)
@@ -406,6 +408,9 @@ static void drain(struct calib *cb, int64_t now)
       g->dirty = 1;
       if (t > g->newest_us)
         g->newest_us = t;
+      struct csurf *cs = &cb->surf[g->surf];
+      if (cs->oldest_us == 0 || t < cs->oldest_us)
+        cs->oldest_us = t;
       if (it->trace_id) {
         g->trace_id = it->trace_id;
         cb->surf[g->surf].trace_id = it->trace_id;
@@ -728,6 +733,11 @@ static int publish(struct calib *cb, int si, int64_t now)
   s->delta_conv = cb->c.delta_conv;
   s->stale = venue_stale(cb, cs->venue);
   log_trace_hex(cs->trace_id, s->trace_id);
+  if (cb->tick_wall_us) {
+    s->tick_us = cb->tick_wall_us;
+    s->oldest_quote_us = cs->oldest_us;
+  }
+  cs->oldest_us = 0;
   double T[SURFACE_MAX_EXPIRIES];
   struct svi P[SURFACE_MAX_EXPIRIES];
   int ok[SURFACE_MAX_EXPIRIES];
@@ -772,6 +782,8 @@ static int publish(struct calib *cb, int si, int64_t now)
   log_int(&l, "expiries", n);
   log_int(&l, "stale", s->stale);
   log_end(&l);
+  if (cb->tick_wall_us)
+    s->publish_us = clock_us(CLOCK_REALTIME);
   if (surface_mailbox_put(cb->out, s) < 0) {
     log_msg(LOG_WARN, cs->trace_id, "mailbox full: surface %s not published", cs->id);
     return 0;
@@ -808,6 +820,7 @@ int calib_tick(struct calib *cb)
   if (!cb)
     return 0;
   int64_t now = cb->c.now_us(cb->c.now_ctx);
+  cb->tick_wall_us = cb->c.now_us == wall_now ? now : 0;
   int depth = qq_depth(cb->in);
   drain(cb, now);
   expire(cb, now);

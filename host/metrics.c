@@ -341,6 +341,7 @@ static const struct emf_map emf_names[] = {
     {"volsurf_quote_queue_depth", "QuoteQueueDepth", "Count"},
     {"volsurf_fit_batch_ms", "FitBatchMs", "Milliseconds"},
     {"volsurf_fit_rmse_vol_pts", "FitRmseVolPts", "None"},
+    {"volsurf_quote_to_patch_ms", "QuoteToPatchMs", "Milliseconds"},
     {"volsurf_ws_connections", "WebsocketConnections", "Count"},
 };
 #define EMF_DROPPED_PROM "volsurf_ws_dropped_total"

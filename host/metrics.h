@@ -17,6 +17,9 @@
  *   volsurf_fit_batch_ms                       summary  -> FitBatchMs
  *   volsurf_fit_slices_total{backend}          counter
  *   volsurf_fit_rmse_vol_pts{venue,asset,expiry} gauge  -> FitRmseVolPts
+ *   volsurf_tick_to_patch_ms                   summary  (host/latency.h)
+ *   volsurf_quote_to_patch_ms                  summary  -> QuoteToPatchMs
+ *   volsurf_gateway_wake_ms                    summary
  *   volsurf_ws_connections                     gauge    -> WebsocketConnections
  *   volsurf_ws_dropped_total{reason}           counter  -> DroppedMessages (sum)
  *   volsurf_ws_conflated_total                 counter

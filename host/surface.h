@@ -59,6 +59,11 @@ struct surface {
   int n_expiries;     /* sorted by expiry_us */
   struct surface_expiry *exp;
   struct derived_node nodes[DERIVED_N_NODES];
+  /* Latency stamps, wall clock (CLOCK_REALTIME) in us, 0 when unknown (a
+   * calib on another clock, e.g. replay, leaves them 0): host/latency.h. */
+  int64_t tick_us;         /* start of the calibration tick that built it */
+  int64_t oldest_quote_us; /* receive time of the oldest quote new in this version (0: none) */
+  int64_t publish_us;      /* when it was put into the mailbox */
 };
 
 /* One allocation holding a surface with n_expiries expiries and n_points

@@ -143,6 +143,8 @@ static void surfaces_appear_with_sane_fits(void)
   CU_ASSERT_EQUAL(btc->version, 1);
   CU_ASSERT_EQUAL(btc->stale, 0);
   CU_ASSERT_STRING_EQUAL(btc->trace_id, "00000000000000ab");
+  /* latency stamps are wall-clock only: none on a test clock */
+  CU_ASSERT(btc->tick_us == 0 && btc->oldest_quote_us == 0 && btc->publish_us == 0);
   CU_ASSERT(btc->n_expiries >= 10);
   for (int i = 0; i < btc->n_expiries; i++) {
     const struct surface_expiry *e = &btc->exp[i];
@@ -444,12 +446,16 @@ static void the_worker_thread_publishes_on_its_cadence(void)
   }
   /* The worker may tick while the quotes are still being pushed: a surface
    * can come out more than once.  Wait for the three distinct ones. */
-  int seen_btc = 0, seen_eth = 0, seen_sol = 0;
+  int seen_btc = 0, seen_eth = 0, seen_sol = 0, stamped = 0, bad_stamps = 0;
   for (int i = 0; i < 500 && !(seen_btc && seen_eth && seen_sol); i++) { /* at most 5 s */
     usleep(10000);
     struct surface *s[8];
     int n = take(&r, s, 8);
     for (int j = 0; j < n; j++) {
+      /* wall-clock stamps (a tick may start just before 'now' was read) */
+      stamped += s[j]->oldest_quote_us == now;
+      bad_stamps += s[j]->tick_us <= 0 || s[j]->publish_us < s[j]->tick_us ||
+                    (s[j]->oldest_quote_us != 0 && s[j]->oldest_quote_us != now);
       seen_btc |= strcmp(s[j]->id, "deribit.BTC") == 0;
       seen_eth |= strcmp(s[j]->id, "deribit.ETH") == 0;
       seen_sol |= strcmp(s[j]->id, "deribit.SOL_USDC") == 0;
@@ -458,6 +464,8 @@ static void the_worker_thread_publishes_on_its_cadence(void)
   }
   calib_stop(r.cb);
   CU_ASSERT(seen_btc && seen_eth && seen_sol);
+  CU_ASSERT(stamped >= 3);
+  CU_ASSERT_EQUAL(bad_stamps, 0);
   CU_ASSERT(calib_last_tick_us(r.cb) > 0);
   rig_close(&r);
 }

@@ -21,6 +21,7 @@
 
 #include "fakesurf.h"
 #include "gateway.h"
+#include "latency.h"
 #include "protocol.h"
 
 /* ---- server fixture ---- */
@@ -705,6 +706,47 @@ static void healthz_and_metrics_answer_over_http(void)
   server_stop(&s);
 }
 
+/* Versions stamped by the calib (host/latency.h) are timed when their patch
+ * is queued; the first version (no patch) is not. */
+static void stamped_patches_are_timed_from_quote_and_tick(void)
+{
+  struct server s;
+  start_default(&s);
+  int fd = ws_connect(s.port);
+  CU_ASSERT_FATAL(fd >= 0);
+  for (int step = 0; step < 2; step++) {
+    struct surface *v = fakesurf_new("deribit", "BTC", 2, step, 3, 4);
+    int64_t now = latency_now_us();
+    v->oldest_quote_us = now - 80000;
+    v->tick_us = now - 30000;
+    v->publish_us = now - 20000;
+    CU_ASSERT_EQUAL(surface_mailbox_put(s.mb, v), 0);
+    gw_wake(s.gw);
+    /* the gateway has version 0 before version 1 is put (no conflation) */
+    for (int i = 0; i < 100 && step == 0; i++) {
+      ws_send(fd, "{\"type\":\"list\"}");
+      cJSON *l = ws_next(fd, "surfaces");
+      int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(l, "surfaces"));
+      cJSON_Delete(l);
+      if (n == 1)
+        break;
+    }
+  }
+  double n = -1;
+  for (int i = 0; i < 200 && n < 1; i++) { /* at most ~2 s */
+    usleep(10000);
+    n = metric(s.port, "volsurf_quote_to_patch_ms_count");
+  }
+  CU_ASSERT_EQUAL(n, 1);
+  CU_ASSERT_EQUAL(metric(s.port, "volsurf_tick_to_patch_ms_count"), 1);
+  CU_ASSERT_EQUAL(metric(s.port, "volsurf_gateway_wake_ms_count"), 1);
+  CU_ASSERT(metric(s.port, "volsurf_quote_to_patch_ms_sum") >= 80.0);
+  CU_ASSERT(metric(s.port, "volsurf_tick_to_patch_ms_sum") >= 30.0);
+  CU_ASSERT(metric(s.port, "volsurf_gateway_wake_ms_sum") >= 20.0);
+  close(fd);
+  server_stop(&s);
+}
+
 static void static_files_are_served_and_traversal_is_refused(void)
 {
   char dir[] = "/tmp/volsurf_gw_XXXXXX", path[256];
@@ -814,6 +856,7 @@ int main(void)
       TEST_CASE(frame_over_64k_closes_with_1009),
       TEST_CASE(slow_client_is_conflated_while_a_normal_client_gets_every_patch),
       TEST_CASE(healthz_and_metrics_answer_over_http),
+      TEST_CASE(stamped_patches_are_timed_from_quote_and_tick),
       TEST_CASE(static_files_are_served_and_traversal_is_refused),
       TEST_CASE(origin_not_on_the_allow_list_is_refused_with_403),
       TEST_CASE(connection_cap_closes_with_1013),
