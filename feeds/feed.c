@@ -14,7 +14,6 @@
  * started after the old one's close callback; every inbound byte goes
  * through a capped buffer; outgoing small messages (pings, heartbeat
  * answers, listing requests) sit in fixed rings. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "feed.h"
 
 #include <curl/curl.h>
@@ -25,6 +24,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "now.h"
 #include "rest.h"
 #include "topics.h"
 #include "venue.h"
@@ -113,20 +113,6 @@ struct feeds {
   uint64_t next_trace;
   lws_sorted_usec_list_t sul;
 };
-
-static int64_t mono_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t wall_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 void feed_config_default(struct feed_config *c, const char *venue)
 {
@@ -287,8 +273,8 @@ static void conn_queue(struct feed_conn *c, struct small_ring *r, const char *ms
 static void conn_listing_commit(struct feed_conn *c, int64_t now)
 {
   int over = 0;
-  int n_new =
-      venue_topics(c->v, c->pending, c->cfg.assets, wall_us(), c->scratch, c->cap_topics, &over);
+  int n_new = venue_topics(c->v, c->pending, c->cfg.assets, now_wall_us(), c->scratch,
+                           c->cap_topics, &over);
   over += topics_merge(&c->topics, c->scratch, n_new, c->state == CONN_OPEN);
   if (over)
     lwsl_warn("feed %s: %d topics over the cap of %d left out\n", c->rules->name, over,
@@ -431,7 +417,7 @@ static void conn_deribit_listing_done(struct feed_conn *c, int64_t now)
 
 static void conn_push_link(struct feed_conn *c, int kind)
 {
-  qq_push_link(c->f->out, c->rules->name, kind, wall_us());
+  qq_push_link(c->f->out, c->rules->name, kind, now_wall_us());
 }
 
 static void conn_on_open(struct feed_conn *c, struct lws *wsi, int64_t now)
@@ -545,7 +531,7 @@ static void conn_alive(struct feed_conn *c)
 /* One complete text message from the venue. */
 static void conn_on_message(struct feed_conn *c, const char *msg, size_t len, int64_t now)
 {
-  int64_t wall = wall_us();
+  int64_t wall = now_wall_us();
   c->st.last_msg_us = wall;
   if (c->v == VENUE_DERIBIT && len > c->cfg.msg_max) {
     /* Only a get_instruments answer may be this big (the assembly cap is
@@ -672,9 +658,10 @@ static void conn_tick(struct feed_conn *c, int64_t now)
     conn_listing_start(c, now);
   if (now - c->last_scan_us >= 1000000) {
     c->last_scan_us = now;
-    topics_expire(&c->topics, wall_us(), c->state == CONN_OPEN);
+    topics_expire(&c->topics, now_wall_us(), c->state == CONN_OPEN);
     if (c->st.last_msg_us)
-      conn_metric_set(c, "volsurf_feed_age_ms", (double)(wall_us() - c->st.last_msg_us) / 1000.0);
+      conn_metric_set(c, "volsurf_feed_age_ms",
+                      (double)(now_wall_us() - c->st.last_msg_us) / 1000.0);
   }
   if (c->state != CONN_OPEN)
     return;
@@ -720,7 +707,7 @@ static void feeds_poll_rest(struct feeds *f, int64_t now)
 static void feeds_on_tick(lws_sorted_usec_list_t *sul)
 {
   struct feeds *f = lws_container_of(sul, struct feeds, sul);
-  int64_t now = mono_us();
+  int64_t now = now_mono_us();
   feeds_poll_rest(f, now);
   for (int i = 0; i < f->n; i++)
     conn_tick(f->conn[i], now);
@@ -747,7 +734,7 @@ static int feed_callback(struct lws *wsi, enum lws_callback_reasons reason, void
   case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
     struct feeds *f = vhost_feeds(wsi);
     if (f)
-      feeds_poll_rest(f, mono_us());
+      feeds_poll_rest(f, now_mono_us());
     return 0;
   }
   case LWS_CALLBACK_CLIENT_ESTABLISHED:
@@ -763,7 +750,7 @@ static int feed_callback(struct lws *wsi, enum lws_callback_reasons reason, void
   }
   if (!c)
     return 0;
-  int64_t now = mono_us();
+  int64_t now = now_mono_us();
   switch (reason) {
   case LWS_CALLBACK_CLIENT_ESTABLISHED:
     conn_on_open(c, wsi, now);
@@ -958,8 +945,8 @@ int feeds_add(struct feeds *f, const struct feed_config *cfg)
   snprintf(c->st.venue, sizeof c->st.venue, "%s", c->rules->name);
   snprintf(c->labels, sizeof c->labels, "venue=\"%s\"", c->rules->name);
   c->next_id = 1;
-  c->next_connect_us = mono_us();
-  c->last_scan_us = mono_us();
+  c->next_connect_us = now_mono_us();
+  c->last_scan_us = now_mono_us();
   f->conn[f->n++] = c;
   conn_metric_set(c, "volsurf_feed_connected", 0);
   return 0;

@@ -3,7 +3,7 @@
  * dispatches; requests are handled by rpc_handle (plain functions on a
  * connection's state), pushes by server_tick on a timer.  Everything but the
  * fault flags and counters lives on the service thread. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include "now.h"
 #include "sim_server.h"
 
 #include <cjson/cJSON.h>
@@ -248,20 +248,6 @@ void sim_server_config_default(struct sim_server_config *c)
   c->send_max = 16u << 20;
   c->max_clients = 32;
   c->heartbeat_min_s = 10;
-}
-
-static int64_t mono_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t wall_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* ---- outbound queue ---- */
@@ -530,7 +516,7 @@ static void rpc_set_heartbeat(struct sim_server *s, struct conn *c, struct sbuf 
   }
   c->hb_interval_s = (int)iv->valuedouble;
   c->hb_outstanding = 0;
-  c->hb_next_us = mono_us() + (int64_t)c->hb_interval_s * 1000000;
+  c->hb_next_us = now_mono_us() + (int64_t)c->hb_interval_s * 1000000;
   rpc_head(out, id);
   sbuf_puts(out, "\"result\":\"ok\"");
   rpc_tail(out, server_market_now(s));
@@ -651,7 +637,7 @@ static void server_tick(lws_sorted_usec_list_t *sul)
 {
   struct sim_server *s =
       (struct sim_server *)(void *)((char *)sul - offsetof(struct sim_server, sul));
-  int64_t now = mono_us();
+  int64_t now = now_mono_us();
   server_faults(s);
   if (!atomic_load(&s->silent)) {
     int64_t t = s->start_market_us + (int64_t)((double)(now - s->start_mono_us) * s->cfg.speed);
@@ -929,13 +915,13 @@ struct sim_server *sim_server_start(const struct sim_server_config *cfg, char *e
       s->cfg.max_subs < 1 || s->cfg.send_max < 4096 || s->cfg.max_clients < 1)
     goto fail;
   if (s->cfg.market.start_us == 0)
-    s->cfg.market.start_us = wall_us();
+    s->cfg.market.start_us = now_wall_us();
   why = "unknown asset (known: BTC, ETH, SOL_USDC, XRP_USDC)";
   s->market = sim_market_new(&s->cfg.market);
   if (!s->market)
     goto fail;
   s->start_market_us = sim_market_now(s->market);
-  s->start_mono_us = mono_us();
+  s->start_mono_us = now_mono_us();
   atomic_store(&s->market_us, s->start_market_us);
 
   lws_set_log_level(LLL_ERR, NULL);

@@ -10,7 +10,7 @@
  * gw_free (until the context goes), so the vhost's user data is a small
  * handle that outlives the gateway: its 'gw' is NULL once the gateway is
  * freed and the handle is freed at LWS_CALLBACK_PROTOCOL_DESTROY. */
-#define _POSIX_C_SOURCE 200809L /* gmtime_r, clock_gettime, strdup */
+#define _POSIX_C_SOURCE 200809L /* gmtime_r, strdup */
 #include "server.h"
 
 #include <netinet/in.h>
@@ -21,14 +21,13 @@
 #include <time.h>
 
 #include "latency.h"
+#include "now.h"
 
 _Static_assert(GW_MSG_PRE >= LWS_PRE, "gw_msg headroom must cover LWS_PRE");
 
 int64_t gw_now_ms(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return now_wall_us() / 1000;
 }
 
 void gw_config_default(struct gw_config *c)

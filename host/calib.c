@@ -17,7 +17,7 @@
  * State lives here and only here (one owner thread).  Groups are found by
  * an open-addressing hash of (venue, asset, expiry); removals (expiry roll
  * off) rebuild it.  Buffers grow to the largest batch seen and are reused. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#define _POSIX_C_SOURCE 200809L /* pthread_cond_timedwait deadline (clock_gettime) */
 #include "calib.h"
 
 #include <math.h>
@@ -33,6 +33,7 @@
 #include "diag.h"
 #include "err.h"
 #include "log.h"
+#include "now.h"
 
 #define CALIB_MAX_GROUPS 8192
 #define CALIB_MAX_SURFACES 512
@@ -143,17 +144,10 @@ struct calib {
   int64_t tick_wall_us; /* this tick's start on the wall clock; 0 on another clock */
 };
 
-static int64_t clock_us(clockid_t id)
-{
-  struct timespec ts;
-  clock_gettime(id, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int64_t wall_now(void *ctx)
 {
   (void)ctx;
-  return clock_us(CLOCK_REALTIME);
+  return now_wall_us();
 }
 
 void calib_config_default(struct calib_config *c)
@@ -612,9 +606,9 @@ static int fit_dirty(struct calib *cb, int64_t now)
                            .T_years = cb->T,
                            .warm = cb->warm,
                            .has_warm = cb->has_warm};
-  int64_t t0 = clock_us(CLOCK_MONOTONIC);
+  int64_t t0 = now_mono_us();
   rc = fitter_run(cb->fitter, &b, &cb->lm, cb->res);
-  double ms = (double)(clock_us(CLOCK_MONOTONIC) - t0) / 1e3;
+  double ms = (double)(now_mono_us() - t0) / 1e3;
   if (rc < 0) {
     log_msg(LOG_ERROR, 0, "fit batch of %d slices failed: %s", n, err_str(rc));
     return rc;
@@ -783,7 +777,7 @@ static int publish(struct calib *cb, int si, int64_t now)
   log_int(&l, "stale", s->stale);
   log_end(&l);
   if (cb->tick_wall_us)
-    s->publish_us = clock_us(CLOCK_REALTIME);
+    s->publish_us = now_wall_us();
   if (surface_mailbox_put(cb->out, s) < 0) {
     log_msg(LOG_WARN, cs->trace_id, "mailbox full: surface %s not published", cs->id);
     return 0;
@@ -831,7 +825,7 @@ int calib_tick(struct calib *cb)
     if (cb->surf[i].dirty)
       published += publish(cb, i, now);
   update_metrics(cb, now, depth);
-  atomic_store(&cb->last_tick_us, clock_us(CLOCK_REALTIME));
+  atomic_store(&cb->last_tick_us, now_wall_us());
   return published;
 }
 
@@ -840,21 +834,21 @@ int calib_tick(struct calib *cb)
 static void *worker(void *arg)
 {
   struct calib *cb = arg;
-  int64_t next = clock_us(CLOCK_MONOTONIC);
+  int64_t next = now_mono_us();
   pthread_mutex_lock(&cb->mu);
   while (!cb->stop) {
     pthread_mutex_unlock(&cb->mu);
     calib_tick(cb);
     /* Cadence boundaries, not "cadence after the tick": a slow tick does not
      * shift the schedule, and missed ticks are skipped, not queued. */
-    int64_t t = clock_us(CLOCK_MONOTONIC);
+    int64_t t = now_mono_us();
     next += cb->c.cadence_us;
     if (next <= t)
       next = t + cb->c.cadence_us - (t - next) % cb->c.cadence_us;
     struct timespec dl = {.tv_sec = (time_t)(next / 1000000),
                           .tv_nsec = (long)(next % 1000000) * 1000};
     pthread_mutex_lock(&cb->mu);
-    while (!cb->stop && clock_us(CLOCK_MONOTONIC) < next)
+    while (!cb->stop && now_mono_us() < next)
       pthread_cond_timedwait(&cb->cv, &cb->mu, &dl);
   }
   pthread_mutex_unlock(&cb->mu);

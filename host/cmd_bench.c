@@ -4,7 +4,6 @@
  * GPU), and reports fits/s, batch latency percentiles, iterations, converged
  * share, median RMSE in vol points and, with several variants, their
  * agreement in w.  Benchmarks report; they assert nothing. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "cmd.h"
 #include "err.h"
 #include "fit.h"
+#include "now.h"
 #include "synth.h"
 
 #define BENCH_MAX_VARIANTS 8
@@ -58,13 +58,6 @@ static void bench_usage(FILE *f)
              "  --input FILE       fit the slices of a chain file instead (last snapshot)\n"
              "  --write-chain FILE write a synthetic tardis CSV chain (.gz ok) and exit\n"
              "  --json             one JSON object instead of the table\n");
-}
-
-static double now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -288,10 +281,10 @@ static void run_variant(const struct bench_data *d, const struct bench_opts *o, 
   if (fitter_run(f, &d->b, &c, v->res) < 0) /* warm-up: thread start, device context */
     goto done;
   for (int r = 0; r < o->n_repeat; r++) {
-    double t0 = now_ms();
+    double t0 = (now_mono_us() / 1e3);
     if (fitter_run(f, &d->b, &c, v->res) < 0)
       goto done;
-    t[r] = now_ms() - t0;
+    t[r] = (now_mono_us() / 1e3) - t0;
   }
   qsort(t, (size_t)o->n_repeat, sizeof(double), cmp_double);
   v->p50_ms = percentile(t, o->n_repeat, 0.5);

@@ -2,7 +2,6 @@
  * book -> (at each snapshot time) slices -> one batched fit -> diagnostics
  * and derived values -> JSON Lines or CSV.  Each snapshot's fits warm-start
  * the next snapshot's.  Output format: docs/fit-output.md. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "diag.h"
 #include "err.h"
 #include "fit.h"
+#include "now.h"
 
 #define FIT_MAX_INSTRUMENTS 200000
 
@@ -430,13 +430,6 @@ static void write_surface_json(struct fit_run *r, int lo, int hi)
   fputs("]}\n", f);
 }
 
-static double now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* Fits every slice of the book as of 'as_of' and writes the results. */
 static int run_snapshot(struct fit_run *r, int64_t as_of)
 {
@@ -475,9 +468,9 @@ static int run_snapshot(struct fit_run *r, int64_t as_of)
                            .T_years = r->T,
                            .warm = r->warm,
                            .has_warm = r->has_warm};
-  double t0 = now_ms();
+  double t0 = (now_mono_us() / 1e3);
   int rc = fitter_run(r->fitter, &b, &r->o.lm, r->res);
-  r->fit_ms_total += now_ms() - t0;
+  r->fit_ms_total += (now_mono_us() / 1e3) - t0;
   if (rc < 0)
     return rc;
   for (int i = 0; i < n; i++) {

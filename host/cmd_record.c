@@ -8,7 +8,7 @@
  * The main thread services the lws_context; the writer thread drains the
  * queue and owns the file.  SIGINT/SIGTERM or --duration end the recording:
  * the feeds close, the queue is drained, the file is flushed and closed. */
-#define _POSIX_C_SOURCE 200809L /* sigaction, clock_gettime */
+#define _POSIX_C_SOURCE 200809L /* sigaction */
 #include <libwebsockets.h>
 #include <pthread.h>
 #include <signal.h>
@@ -23,6 +23,7 @@
 #include "err.h"
 #include "feed.h"
 #include "log.h"
+#include "now.h"
 #include "qqueue.h"
 
 #define RECORD_QUEUE_CAP (1 << 18)
@@ -78,9 +79,7 @@ static void *writer_main(void *arg)
       }
       wr->n_written++;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t now = (int64_t)ts.tv_sec;
+    int64_t now = now_mono_us() / 1000000;
     if (now - last_flush >= 1) { /* a crash loses at most a second */
       if (chain_writer_flush(wr->w) < 0)
         wr->io_error = 1;
@@ -90,13 +89,6 @@ static void *writer_main(void *arg)
       break;
   }
   return NULL;
-}
-
-static int64_t mono_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A 100 ms timer on the loop: wakes lws_service so that the loop sees the
@@ -109,7 +101,7 @@ struct rec_timer {
 static void rec_tick(lws_sorted_usec_list_t *sul)
 {
   struct rec_timer *t = lws_container_of(sul, struct rec_timer, sul);
-  if (t->end_ms && mono_ms() >= t->end_ms)
+  if (t->end_ms && (now_mono_us() / 1000) >= t->end_ms)
     rec_stop = 1;
   if (!rec_stop)
     lws_sul_schedule(rec_ctx, 0, &t->sul, rec_tick, 100 * LWS_US_PER_MS);
@@ -223,7 +215,8 @@ int cmd_record(int argc, char **argv)
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  struct rec_timer timer = {.end_ms = duration_s > 0 ? mono_ms() + (int64_t)(duration_s * 1e3) : 0};
+  struct rec_timer timer = {
+      .end_ms = duration_s > 0 ? (now_mono_us() / 1000) + (int64_t)(duration_s * 1e3) : 0};
   lws_sul_schedule(rec_ctx, 0, &timer.sul, rec_tick, 100 * LWS_US_PER_MS);
   log_msg(LOG_INFO, 0, "recording %s to %s", venues, output);
   while (!rec_stop)

@@ -14,7 +14,7 @@
  * clients on the loop's thread, then frees everything.
  *
  * Configuration: defaults < VOLSURF_* environment < command-line flags. */
-#define _POSIX_C_SOURCE 200809L /* sigaction, clock_gettime */
+#define _POSIX_C_SOURCE 200809L /* sigaction */
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +30,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "metrics.h"
+#include "now.h"
 #include "qqueue.h"
 #include "sim_server.h"
 #include "surface.h"
@@ -236,13 +237,6 @@ struct serve {
   int64_t last_emf_ms;
 };
 
-static int64_t wall_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void wake_gateway(void *ctx)
 {
   gw_wake(ctx);
@@ -256,7 +250,7 @@ static void wake_gateway(void *ctx)
 static int serve_health(void *ctx, char *reason, size_t cap)
 {
   struct serve *sv = ctx;
-  int64_t now = wall_ms();
+  int64_t now = (now_wall_us() / 1000);
   int64_t stall_ms = 5LL * sv->o.cadence_ms;
   if (stall_ms < SERVE_STALL_MIN_MS)
     stall_ms = SERVE_STALL_MIN_MS;
@@ -286,7 +280,7 @@ static void serve_tick(lws_sorted_usec_list_t *sul)
   struct serve *sv = lws_container_of(sul, struct serve, sul);
   if (serve_stop)
     return; /* the loop sees the flag after this pass */
-  int64_t now = wall_ms();
+  int64_t now = (now_wall_us() / 1000);
   if (sv->o.metrics_emf && now - sv->last_emf_ms >= SERVE_EMF_PERIOD_MS) {
     sv->last_emf_ms = now;
     metrics_write_emf(sv->m, stdout, sv->o.ns, sv->o.role, now);

@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "kernels.h"
+#include "now.h"
 
 /* Slices a worker claims at a time: small enough to balance uneven slices,
  * large enough that the atomic is not contended. */
@@ -47,19 +48,12 @@ void fit_config_default(struct svi_lm_config *c)
   c->start_grid = 5;
 }
 
-static double fit_now_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
-}
-
 int fit_slice(const struct slice *s, const struct svi *warm, const struct svi_lm_config *c,
               struct svi_lm_result *out)
 {
-  double t0 = fit_now_us();
+  double t0 = (double)now_mono_us();
   svi_lm_fit(s->k, s->w, s->weight, s->n, s->T_years, warm, c, 0, 1, out);
-  out->fit_time_us = fit_now_us() - t0;
+  out->fit_time_us = (double)now_mono_us() - t0;
   return (out->status & SVI_LM_TOO_FEW) ? ERR_INPUT : 0;
 }
 
@@ -72,10 +66,10 @@ static void fit_batch_one(const struct svi_lm_batch *b, const struct svi_lm_conf
   const struct svi *warm = NULL;
   if (b->warm && (!b->has_warm || b->has_warm[i]))
     warm = &b->warm[i];
-  double t0 = fit_now_us();
+  double t0 = (double)now_mono_us();
   svi_lm_fit(b->k + lo, b->w + lo, b->wt + lo, n, b->T_years ? b->T_years[i] : 0.0, warm, c, 0, 1,
              &out[i]);
-  out[i].fit_time_us = fit_now_us() - t0;
+  out[i].fit_time_us = (double)now_mono_us() - t0;
 }
 
 struct fit_job {

@@ -6,7 +6,8 @@
  * would have (up to its scheduling jitter, which replay removes).  Gaps in
  * the recording tick through every boundary too: staleness then turns on at
  * the same recorded instant as it would have live. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
+#include "now.h"
 #include "replay.h"
 
 #include <math.h>
@@ -43,20 +44,13 @@ static int64_t rec_clock(void *ctx)
   return ((const struct replay *)ctx)->now;
 }
 
-static int64_t mono_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Waits until recorded time t is due at the replay speed. */
 static void pace(struct replay *r, int64_t t)
 {
   if (r->speed <= 0.0)
     return;
   int64_t due = r->wall0_us + (int64_t)((double)(t - r->rec0_us) / r->speed);
-  int64_t wait = due - mono_us();
+  int64_t wait = due - now_mono_us();
   if (wait > 0) {
     struct timespec ts = {.tv_sec = (time_t)(wait / 1000000),
                           .tv_nsec = (long)(wait % 1000000) * 1000};
@@ -123,7 +117,7 @@ int replay_run(const struct replay_config *c, void (*on_surface)(void *ctx, stru
     if (next == 0) {
       /* Boundaries are multiples of the cadence in recorded time. */
       next = t - (t % cad + cad) % cad + cad;
-      r.wall0_us = mono_us();
+      r.wall0_us = now_mono_us();
       r.rec0_us = t;
       st->first_us = t;
       trace = (uint64_t)(next / cad);
