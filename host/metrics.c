@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+
 #define METRICS_WINDOW 1024
 #define METRICS_OVERFLOW_NAME "volsurf_metrics_overflow_total"
 
@@ -355,20 +357,6 @@ static const struct emf_map *emf_lookup(const char *name)
   return NULL;
 }
 
-/* Writes s as a JSON string body (no quotes), escaping what JSON needs. */
-static void json_str(FILE *f, const char *s, size_t n)
-{
-  for (size_t i = 0; i < n && s[i]; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\')
-      fprintf(f, "\\%c", c);
-    else if (c < 0x20)
-      fprintf(f, "\\u%04x", c);
-    else
-      fputc(c, f);
-  }
-}
-
 struct label {
   char key[32];
   char val[METRICS_LABELS_LEN];
@@ -412,28 +400,25 @@ static int parse_labels(const char *t, struct label *out, int max)
 static void emf_line(FILE *f, const char *ns, const char *role, int64_t now_ms, const char *metric,
                      const char *unit, const struct label *lb, int n_lb, double v)
 {
-  fprintf(f, "{\"_aws\":{\"Timestamp\":%lld,\"CloudWatchMetrics\":[{\"Namespace\":\"",
-          (long long)now_ms);
-  json_str(f, ns, strlen(ns));
-  fprintf(f, "\",\"Dimensions\":[[\"Role\"]");
+  fprintf(
+      f, "{\"_aws\":{\"Timestamp\":%lld,\"CloudWatchMetrics\":[{\"Namespace\":", (long long)now_ms);
+  cli_json_string(f, ns);
+  fprintf(f, ",\"Dimensions\":[[\"Role\"]");
   if (n_lb > 0) {
     fprintf(f, ",[\"Role\"");
     for (int i = 0; i < n_lb; i++) {
-      fprintf(f, ",\"");
-      json_str(f, lb[i].key, sizeof(lb[i].key));
-      fprintf(f, "\"");
+      fputc(',', f);
+      cli_json_string(f, lb[i].key);
     }
     fprintf(f, "]");
   }
-  fprintf(f, "],\"Metrics\":[{\"Name\":\"%s\",\"Unit\":\"%s\"}]}]},\"Role\":\"", metric, unit);
-  json_str(f, role, strlen(role));
-  fprintf(f, "\"");
+  fprintf(f, "],\"Metrics\":[{\"Name\":\"%s\",\"Unit\":\"%s\"}]}]},\"Role\":", metric, unit);
+  cli_json_string(f, role);
   for (int i = 0; i < n_lb; i++) {
-    fprintf(f, ",\"");
-    json_str(f, lb[i].key, sizeof(lb[i].key));
-    fprintf(f, "\":\"");
-    json_str(f, lb[i].val, sizeof(lb[i].val));
-    fprintf(f, "\"");
+    fputc(',', f);
+    cli_json_string(f, lb[i].key);
+    fputc(':', f);
+    cli_json_string(f, lb[i].val);
   }
   /* EMF values must be finite numbers: the caller skips NaN gauges. */
   char num[32];
