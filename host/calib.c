@@ -60,6 +60,7 @@ struct cgroup {
   struct slice_rejects rej;
   int n_points;
   struct surface_point *points; /* max_points_per_expiry */
+  int64_t points_us;            /* when points were last refreshed (0: never) */
   /* The latest fit and the last good one. */
   int has_result, has_fit, usable;
   struct svi p;
@@ -161,6 +162,7 @@ void calib_config_default(struct calib_config *c)
   c->max_instruments = 200000;
   c->delta_conv = DERIVED_DELTA_FORWARD;
   c->max_points_per_expiry = 256;
+  c->points_every_us = 1000000;
   slice_config_default(&c->slice);
   /* Live quotes have a "now": a quote silent for as long as an expiry may
    * be before it reads stale is too old to fit. */
@@ -520,19 +522,39 @@ static int grow_batch(struct calib *cb, int n_slices)
   return 0;
 }
 
-/* Copies the latest slice's view (forward, points) into its group. */
-static void keep_slice(struct calib *cb, struct cgroup *g, const struct slice *s)
+/* Index into a slice of n points of sent point j when at most max are sent:
+ * evenly thinned when the slice has more. */
+static int point_index(int n, int max, int j)
+{
+  return n <= max ? j : (int)((int64_t)j * (n - 1) / (max - 1 > 0 ? max - 1 : 1));
+}
+
+/* Copies the latest slice's view (forward, points) into its group.  The
+ * points are refreshed at most every points_every_us (and at once when the
+ * strikes change): they are most of a patch's bytes, and quoted IVs that
+ * the eye reads once a second need not cost ten patches' worth. */
+static void keep_slice(struct calib *cb, struct cgroup *g, const struct slice *s, int64_t now)
 {
   g->has_slice = 1;
   g->T_years = s->T_years;
   g->forward = s->forward;
   g->forward_src = s->forward_src;
   g->rej = s->rej;
+  if (isfinite(s->index_price))
+    cb->surf[g->surf].index_price = s->index_price;
   int max = cb->c.max_points_per_expiry;
   int n = s->n < max ? s->n : max;
+  if (g->points_us != 0 && now >= g->points_us && now - g->points_us < cb->c.points_every_us &&
+      n == g->n_points) {
+    int same = 1;
+    for (int j = 0; j < n && same; j++)
+      same = g->points[j].strike == s->strike[point_index(s->n, max, j)];
+    if (same)
+      return;
+  }
+  g->points_us = now;
   for (int j = 0; j < n; j++) {
-    /* Evenly thinned when the slice has more points than are sent. */
-    int i = s->n <= max ? j : (int)((int64_t)j * (s->n - 1) / (max - 1 > 0 ? max - 1 : 1));
+    int i = point_index(s->n, max, j);
     struct surface_point *p = &g->points[j];
     p->strike = s->strike[i];
     p->k = s->k[i];
@@ -541,8 +563,6 @@ static void keep_slice(struct calib *cb, struct cgroup *g, const struct slice *s
     p->iv_mark = s->iv_mark[i];
   }
   g->n_points = n;
-  if (isfinite(s->index_price))
-    cb->surf[g->surf].index_price = s->index_price;
 }
 
 static int group_index(struct calib *cb, const struct slice *s)
@@ -628,7 +648,7 @@ static int fit_dirty(struct calib *cb, int64_t now)
     diag_slice(s, f, &cb->dc, &d);
     if (s->n_quotes > 0 && s->rej.n_stale == s->n_quotes)
       f->status |= FIT_STALE;
-    keep_slice(cb, g, s);
+    keep_slice(cb, g, s, now);
     g->has_result = 1;
     g->fit = *f;
     g->diag = d;

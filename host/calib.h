@@ -35,6 +35,8 @@ struct calib_config {
   int max_instruments;       /* book cap, default 200000 */
   int delta_conv;            /* enum derived_delta_conv, default forward */
   int max_points_per_expiry; /* smile points sent per expiry, default 256 */
+  int64_t points_every_us;   /* refresh of those points, default 1 s (0: every tick);
+                                fits, ATM, RR/fly follow every tick */
   struct slice_config slice;
   /* Time source (NULL: the wall clock).  Replay passes the recording's
    * clock so that a replay reproduces its fits. */

@@ -470,6 +470,57 @@ static void the_worker_thread_publishes_on_its_cadence(void)
   rig_close(&r);
 }
 
+/* Pushes the whole chain received at 'at' with every IV scaled by f. */
+static void push_chain_scaled(struct rig *r, int64_t at, double f)
+{
+  for (int i = 0; i < n_chain; i++) {
+    struct quote q = chain_q[i];
+    q.local_ts_us = at;
+    q.ts_us = at;
+    q.bid_iv *= f;
+    q.ask_iv *= f;
+    q.mark_iv *= f;
+    qq_push_quotes(r->qq, &q, 1, 1);
+  }
+}
+
+static void smile_points_refresh_once_a_second_while_fits_follow_every_tick(void)
+{
+  struct rig r;
+  CU_ASSERT_EQUAL_FATAL(rig_open(&r), 0);
+  push_chain(&r, AS_OF, 1);
+  clock_now = AS_OF + 100 * MS;
+  calib_tick(r.cb);
+  struct surface *s0[8], *s1[8], *s2[8];
+  int n0 = take(&r, s0, 8);
+  /* IVs move 2 % within the second: the fit follows, the points hold. */
+  push_chain_scaled(&r, AS_OF + 150 * MS, 1.02);
+  clock_now = AS_OF + 200 * MS;
+  calib_tick(r.cb);
+  int n1 = take(&r, s1, 8);
+  /* Past a second since the points were taken: they refresh. */
+  push_chain_scaled(&r, AS_OF + 1150 * MS, 1.04);
+  clock_now = AS_OF + 1200 * MS;
+  calib_tick(r.cb);
+  int n2 = take(&r, s2, 8);
+  const struct surface *a = find(s0, n0, "deribit.BTC"), *b = find(s1, n1, "deribit.BTC"),
+                       *c = find(s2, n2, "deribit.BTC");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  const struct surface_expiry *ea = &a->exp[3], *eb = &b->exp[3], *ec = &c->exp[3];
+  CU_ASSERT(eb->dv.atm_vol > ea->dv.atm_vol * 1.015);
+  CU_ASSERT(ec->dv.atm_vol > eb->dv.atm_vol * 1.015);
+  CU_ASSERT_EQUAL_FATAL(eb->n_points, ea->n_points);
+  CU_ASSERT_EQUAL(memcmp(eb->points, ea->points, (size_t)ea->n_points * sizeof(*ea->points)), 0);
+  CU_ASSERT_EQUAL_FATAL(ec->n_points, ea->n_points);
+  ASSERT_NEAR(ec->points[0].iv_bid, ea->points[0].iv_bid * 1.04, 1e-9);
+  free_all(s0, n0);
+  free_all(s1, n1);
+  free_all(s2, n2);
+  rig_close(&r);
+}
+
 int main(void)
 {
   static const struct test_case cases[] = {
@@ -481,6 +532,7 @@ int main(void)
       TEST_CASE(expired_expiries_roll_off_with_their_metrics),
       TEST_CASE(the_same_input_gives_the_same_surfaces),
       TEST_CASE(the_worker_thread_publishes_on_its_cadence),
+      TEST_CASE(smile_points_refresh_once_a_second_while_fits_follow_every_tick),
   };
   int rc = test_run("calib", cases, TEST_COUNT(cases));
   free(chain_q);
