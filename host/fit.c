@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "kernels.h"
+#include "log.h"
 #include "now.h"
 
 /* Slices a worker claims at a time: small enough to balance uneven slices,
@@ -151,14 +152,14 @@ struct fitter {
   int n_threads;           /* CPU threads, 0 = all cores */
   struct kernels_ctx *gpu; /* NULL: the CPU fits */
   long n_fallbacks;        /* GPU -> CPU switches */
-  int logged;              /* the fallback was reported on stderr */
+  int logged;              /* the fallback was logged */
 };
 
 /* AUTO's switch to the CPU: logged once, counted every time. */
 static void fitter_fall_back(struct fitter *f, const char *why)
 {
   if (!f->logged)
-    fprintf(stderr, "volsurf: fitter: GPU unavailable (%s); fitting on the CPU\n", why);
+    log_msg(LOG_WARN, 0, "fitter: GPU unavailable (%s); fitting on the CPU", why);
   f->logged = 1;
   f->n_fallbacks++;
   kernels_close(f->gpu);
