@@ -43,15 +43,17 @@ struct asset_spec {
 };
 
 /* Levels as of 2025; ticks and sizes as Deribit lists them (reference
- * exchanges.md §1.2: BTC tick 0.0001, 0.0005 above 0.005). */
+ * exchanges.md §1.2: BTC tick 0.0001, 0.0005 above 0.005).  eta sets the
+ * wings: 0.5 gives BTC a 25-delta fly near 2.5 and a 10-delta fly near 8
+ * vol points at a 48 % ATM, where Deribit's BTC smiles usually sit. */
 static const struct asset_spec specs[] = {
-    {"BTC", "BTC", 1, 95000.0, 0.06, 0.50, -0.04, -0.15, 1.0, 0.0035, 0.0001, 0.005, 0.0005, 1.0,
+    {"BTC", "BTC", 1, 95000.0, 0.06, 0.50, -0.04, -0.15, 0.5, 0.0035, 0.0001, 0.005, 0.0005, 1.0,
      0.1, 50.0, 2000.0},
-    {"ETH", "ETH", 1, 3400.0, 0.07, 0.64, -0.03, -0.10, 1.1, 0.0045, 0.0001, 0.005, 0.0005, 1.0,
+    {"ETH", "ETH", 1, 3400.0, 0.07, 0.64, -0.03, -0.10, 0.55, 0.0045, 0.0001, 0.005, 0.0005, 1.0,
      1.0, 500.0, 20000.0},
-    {"SOL_USDC", "SOL", 0, 180.0, 0.0, 0.78, 0.02, 0.05, 1.2, 0.008, 0.01, 0.0, 0.0, 10.0, 1.0,
+    {"SOL_USDC", "SOL", 0, 180.0, 0.0, 0.78, 0.02, 0.05, 0.65, 0.008, 0.01, 0.0, 0.0, 10.0, 1.0,
      200.0, 5000.0},
-    {"XRP_USDC", "XRP", 0, 2.3, 0.0, 0.85, 0.03, 0.10, 1.2, 0.010, 0.0001, 0.0, 0.0, 1000.0, 1.0,
+    {"XRP_USDC", "XRP", 0, 2.3, 0.0, 0.85, 0.03, 0.10, 0.7, 0.010, 0.0001, 0.0, 0.0, 1000.0, 1.0,
      200.0, 5000.0},
 };
 #define N_SPECS ((int)(sizeof(specs) / sizeof(specs[0])))
