@@ -365,8 +365,10 @@ static void conn_on_rest(struct feed_conn *c, struct rest_result *res, int64_t n
   if (res->err == 0) {
     conn_listing_body(c, res->body, res->len);
   } else {
-    lwsl_warn("feed %s: listing GET failed (%s, HTTP %ld)\n", c->rules->name, err_str(res->err),
-              res->http_code);
+    c->st.n_listing_errors++;
+    conn_metric_add(c, "volsurf_feed_listing_errors_total", 1);
+    lwsl_warn("feed %s: listing GET failed (%s, HTTP %ld%s%s)\n", c->rules->name, err_str(res->err),
+              res->http_code, res->why[0] ? ": " : "", res->why);
     c->cursor[0] = '\0';
   }
   /* Bybit pages with nextPageCursor; everyone else is one page per key. */
@@ -460,6 +462,10 @@ static void conn_on_open(struct feed_conn *c, struct lws *wsi, int64_t now)
 static void conn_on_closed(struct feed_conn *c, int64_t now, const char *why)
 {
   int was_open = c->state == CONN_OPEN;
+  if (!was_open && !c->f->closing) {
+    c->st.n_connect_errors++;
+    conn_metric_add(c, "volsurf_feed_connect_errors_total", 1);
+  }
   c->state = CONN_IDLE;
   c->killing = 0;
   c->wsi = NULL;
@@ -790,7 +796,29 @@ static const struct lws_protocols feed_protocols[] = {
 
 /* ---- public ------------------------------------------------------------- */
 
+/* Is path a readable file with at least one PEM certificate?  Checked
+ * before lws sees it: curl reads the bundle only at the first https GET,
+ * and a typo there would otherwise surface as listing errors forever. */
+static int feeds_ca_readable(const char *path)
+{
+  FILE *fp = fopen(path, "r");
+  if (!fp)
+    return 0;
+  char line[256];
+  int found = 0;
+  while (!found && fgets(line, sizeof line, fp))
+    found = strstr(line, "-----BEGIN CERTIFICATE-----") != NULL;
+  fclose(fp);
+  return found;
+}
+
 struct feeds *feeds_new(struct lws_context *ctx, struct qqueue *out, struct metrics *metrics)
+{
+  return feeds_new_ca(ctx, out, metrics, NULL);
+}
+
+struct feeds *feeds_new_ca(struct lws_context *ctx, struct qqueue *out, struct metrics *metrics,
+                           const char *ca_file)
 {
   static int curl_ready;
   if (!ctx || !out)
@@ -811,8 +839,15 @@ struct feeds *feeds_new(struct lws_context *ctx, struct qqueue *out, struct metr
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = feed_protocols;
   info.vhost_name = "volsurf-feeds";
-  /* Gives the vhost a client TLS context (system CA store) for wss://. */
+  /* Gives the vhost a client TLS context for wss://: the system CA store,
+   * or only the bundle at ca_file (lws loads it with
+   * SSL_CTX_load_verify_locations and fails the vhost when it cannot). */
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info.client_ssl_ca_filepath = ca_file;
+  if (ca_file && !feeds_ca_readable(ca_file)) {
+    lwsl_err("feeds: cannot read the CA bundle %s\n", ca_file);
+    goto fail;
+  }
   f->vh = lws_create_vhost(ctx, &info);
   if (!f->vh)
     goto fail;
@@ -821,7 +856,7 @@ struct feeds *feeds_new(struct lws_context *ctx, struct qqueue *out, struct metr
   if (!f->vh_slot)
     goto fail;
   *f->vh_slot = f;
-  f->rest = rest_new(ctx, LISTING_BODY_MAX, FEED_REST_TIMEOUT_MS);
+  f->rest = rest_new(ctx, LISTING_BODY_MAX, FEED_REST_TIMEOUT_MS, ca_file);
   if (!f->rest)
     goto fail;
   lws_sul_schedule(ctx, 0, &f->sul, feeds_on_tick, FEED_TICK_US);

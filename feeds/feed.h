@@ -57,6 +57,8 @@ struct feed_status {
   struct feeds_stats stats; /* normalizer counters */
   long n_dropped_queue;     /* quotes the queue refused */
   long n_oversize;          /* frames over msg_max */
+  long n_connect_errors;    /* attempts that never opened: refused, TLS handshake, certificate */
+  long n_listing_errors;    /* REST listing GETs that failed: transport, TLS, HTTP status */
 };
 
 /* Fills c with the defaults above for 'venue' (borrowed; NULL URLs mean the
@@ -66,8 +68,20 @@ void feed_config_default(struct feed_config *c, const char *venue);
 struct feeds;
 /* A set of connectors on an existing lws_context (created with
  * LWS_SERVER_OPTION_EXPLICIT_VHOSTS; feeds_new adds its own client vhost).
- * Borrows ctx, out and metrics (may be NULL).  Returns NULL on failure. */
+ * Borrows ctx, out and metrics (may be NULL).  TLS peers (wss://, https://)
+ * are verified against the system CA store, host name included.  Returns
+ * NULL on failure. */
 struct feeds *feeds_new(struct lws_context *ctx, struct qqueue *out, struct metrics *metrics);
+/* feeds_new, but TLS peers are verified against the PEM bundle at ca_file
+ * (NULL: the system store) instead of the system store, for every
+ * connector of the set: the lws client vhost (wss://) and libcurl
+ * (CURLOPT_CAINFO, https://).  Verification and host name checks stay on;
+ * the bundle only changes whom to trust (a private CA in tests, a proxy's
+ * CA).  The file is read when the vhost is created (the lws side) and on
+ * every listing GET (the curl side).  Returns NULL on failure, including a
+ * ca_file that cannot be read or holds no certificate. */
+struct feeds *feeds_new_ca(struct lws_context *ctx, struct qqueue *out, struct metrics *metrics,
+                           const char *ca_file);
 /* Starts one connector (copies c).  Returns 0, ERR_INPUT (unknown venue,
  * bad URL) or ERR_NOMEM. */
 int feeds_add(struct feeds *f, const struct feed_config *c);

@@ -26,12 +26,17 @@ struct rest_result {
   long http_code; /* 0 when no response */
   char *body;     /* NUL-terminated; caller frees with free() */
   size_t len;
+  char why[128]; /* curl's message when err is ERR_IO without a response ("" otherwise) */
 };
 
 /* Starts the helper thread.  Borrows ctx (woken with lws_cancel_service
- * when a result is ready; may be NULL).  curl_global_init must have been
- * called (feeds_new does).  Returns NULL on failure. */
-struct rest *rest_new(struct lws_context *ctx, size_t body_max, long timeout_ms);
+ * when a result is ready; may be NULL).  ca_file (copied; NULL: the system
+ * store) is a PEM bundle that https peers are verified against instead of
+ * the system store (CURLOPT_CAINFO); peer and host name verification are
+ * always on.  curl_global_init must have been called (feeds_new does).
+ * Returns NULL on failure. */
+struct rest *rest_new(struct lws_context *ctx, size_t body_max, long timeout_ms,
+                      const char *ca_file);
 /* Queues a GET of url (copied).  Returns 0, ERR_INPUT (url too long) or
  * ERR_FULL (REST_SLOTS jobs waiting). */
 int rest_submit(struct rest *r, int tag, uint64_t gen, const char *url);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -166,13 +167,15 @@ static int fake_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     conn_add(fv, wsi);
     break;
   case LWS_CALLBACK_CLOSED:
-    conn_remove(fv, wsi);
-    free(pss->buf);
-    pss->buf = NULL;
-    break;
   case LWS_CALLBACK_CLOSED_HTTP:
-    free(pss->buf);
-    pss->buf = NULL;
+    /* No per-session data when the connection closed before lws made it
+     * (seen with TLS: a keep-alive https connection the client drops). */
+    if (reason == LWS_CALLBACK_CLOSED)
+      conn_remove(fv, wsi);
+    if (pss) {
+      free(pss->buf);
+      pss->buf = NULL;
+    }
     break;
   case LWS_CALLBACK_RECEIVE: {
     if (pss->len + len > FAKE_RX_MAX)
@@ -265,6 +268,12 @@ static void *fake_main(void *arg)
 
 struct fake_venue *fake_venue_start(fake_on_text on_text, void *user)
 {
+  return fake_venue_start_tls(on_text, user, NULL, NULL);
+}
+
+struct fake_venue *fake_venue_start_tls(fake_on_text on_text, void *user, const char *cert_file,
+                                        const char *key_file)
+{
   struct fake_venue *fv = calloc(1, sizeof *fv);
   if (!fv)
     return NULL;
@@ -278,6 +287,11 @@ struct fake_venue *fake_venue_start(fake_on_text on_text, void *user)
   info.protocols = fake_protocols;
   info.user = fv;
   info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+  if (cert_file && key_file) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = cert_file;
+    info.ssl_private_key_filepath = key_file;
+  }
   fv->ctx = lws_create_context(&info);
   if (!fv->ctx)
     goto fail;
@@ -419,6 +433,74 @@ int fake_venue_count_rx(struct fake_venue *fv, const char *needle)
     n += strstr(fv->log[i], needle) != NULL;
   pthread_mutex_unlock(&fv->mu);
   return n;
+}
+
+/* ---- throwaway PKI ------------------------------------------------------ */
+
+/* Runs a shell command quietly in the PKI folder; 0 when it exited 0. */
+static int pki_run(const struct fake_pki *pki, const char *cmd)
+{
+  char line[1024];
+  snprintf(line, sizeof line, "cd '%s' && ( %s ) >/dev/null 2>&1", pki->dir, cmd);
+  int rc = system(line);
+  return rc == 0 ? 0 : -1;
+}
+
+/* Signs <name>.key/<name>.pem with the CA for the subjectAltName san. */
+static int pki_leaf(const struct fake_pki *pki, const char *name, const char *san)
+{
+  char cmd[768];
+  snprintf(cmd, sizeof cmd,
+           "printf 'subjectAltName=%s\\nbasicConstraints=CA:FALSE\\n"
+           "extendedKeyUsage=serverAuth\\n' > %s.ext && "
+           "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+           "-keyout %s.key -out %s.csr -subj /CN=%s && "
+           "openssl x509 -req -in %s.csr -CA ca.pem -CAkey ca.key -set_serial %d "
+           "-days 2 -sha256 -extfile %s.ext -out %s.pem",
+           san, name, name, name, name, name, name[0] == 'o' ? 3 : 2, name, name);
+  return pki_run(pki, cmd);
+}
+
+int fake_pki_make(struct fake_pki *pki)
+{
+  memset(pki, 0, sizeof *pki);
+  if (system("openssl version >/dev/null 2>&1") != 0)
+    return 77;
+  snprintf(pki->dir, sizeof pki->dir, "/tmp/volsurf-pki-XXXXXX");
+  if (!mkdtemp(pki->dir)) {
+    pki->dir[0] = '\0';
+    return -1;
+  }
+  snprintf(pki->ca, sizeof pki->ca, "%s/ca.pem", pki->dir);
+  snprintf(pki->cert, sizeof pki->cert, "%s/server.pem", pki->dir);
+  snprintf(pki->key, sizeof pki->key, "%s/server.key", pki->dir);
+  snprintf(pki->other_cert, sizeof pki->other_cert, "%s/other.pem", pki->dir);
+  snprintf(pki->other_key, sizeof pki->other_key, "%s/other.key", pki->dir);
+  if (pki_run(pki, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                   "-keyout ca.key -out ca.pem -days 2 -sha256 -subj '/CN=volsurf test CA' "
+                   "-addext basicConstraints=critical,CA:TRUE "
+                   "-addext keyUsage=critical,keyCertSign,cRLSign") < 0 ||
+      pki_leaf(pki, "server", "DNS:localhost,IP:127.0.0.1") < 0 ||
+      pki_leaf(pki, "other", "DNS:other.invalid") < 0) {
+    fake_pki_remove(pki);
+    return -1;
+  }
+  return 0;
+}
+
+void fake_pki_remove(struct fake_pki *pki)
+{
+  if (!pki->dir[0])
+    return;
+  static const char *files[] = {"ca.pem",     "ca.key",    "server.pem", "server.key", "server.csr",
+                                "server.ext", "other.pem", "other.key",  "other.csr",  "other.ext"};
+  char path[160];
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    snprintf(path, sizeof path, "%s/%s", pki->dir, files[i]);
+    remove(path);
+  }
+  rmdir(pki->dir);
+  pki->dir[0] = '\0';
 }
 
 static int is_expiry_key(const char *k)

@@ -19,6 +19,11 @@ typedef void (*fake_on_text)(struct fake_venue *fv, const char *msg, size_t len,
 
 /* Starts the server thread on 127.0.0.1:<ephemeral>.  NULL on failure. */
 struct fake_venue *fake_venue_start(fake_on_text on_text, void *user);
+/* The same, serving TLS (wss:// and https:// on the one port) with the PEM
+ * certificate chain cert_file and its key key_file (both read at start;
+ * NULL, NULL: plain, as fake_venue_start).  NULL on failure. */
+struct fake_venue *fake_venue_start_tls(fake_on_text on_text, void *user, const char *cert_file,
+                                        const char *key_file);
 /* Stops the thread and frees everything. */
 void fake_venue_stop(struct fake_venue *fv);
 int fake_venue_port(const struct fake_venue *fv);
@@ -39,6 +44,22 @@ int fake_venue_pongs(struct fake_venue *fv);     /* PONG frames received */
 int fake_venue_http_hits(struct fake_venue *fv); /* HTTP GETs answered (any path) */
 /* Received text frames that contain 'needle'. */
 int fake_venue_count_rx(struct fake_venue *fv, const char *needle);
+
+/* A throwaway PKI for the TLS tests, made with the openssl CLI in a fresh
+ * temporary folder: a CA, a server certificate it signed for
+ * DNS:localhost and IP:127.0.0.1, and one it signed for DNS:other.invalid
+ * only (a host name mismatch on loopback).  Nothing is committed. */
+struct fake_pki {
+  char dir[64];
+  char ca[96];                        /* the CA certificate (PEM): what a client trusts */
+  char cert[96], key[96];             /* localhost / 127.0.0.1 */
+  char other_cert[96], other_key[96]; /* other.invalid */
+};
+/* Makes the PKI.  Returns 0, 77 when the openssl CLI is missing (the
+ * caller skips), or -1 when it failed (the folder is removed). */
+int fake_pki_make(struct fake_pki *pki);
+/* Removes the folder and its files. */
+void fake_pki_remove(struct fake_pki *pki);
 
 /* Test helper for fixtures: rewrites a JSON text so that every expiry field
  * (expiration_timestamp, expTime, deliveryTime, expiryDate) is 'expiry_ms'
