@@ -44,7 +44,7 @@ static void record_usage(FILE *f)
 {
   fprintf(f, "usage: volsurf record --output FILE[.gz] [--venues deribit[,okx,bybit,binance]]\n"
              "                      [--ws-url URL] [--rest-url URL] [--assets BTC,ETH]\n"
-             "                      [--duration S]\n"
+             "                      [--duration S] [--ca-file PATH]\n"
              "  Records normalized quotes with their receive timestamps as a tardis\n"
              "  options_chain CSV (gzip when FILE ends in .gz), for `volsurf replay`.\n"
              "  --venues    venues to connect (default deribit)\n"
@@ -52,7 +52,9 @@ static void record_usage(FILE *f)
              "              ws://127.0.0.1:9901/ws/api/v2\n"
              "  --rest-url  REST base for the listing (one venue only)\n"
              "  --assets    option families to record (default: every one listed)\n"
-             "  --duration  seconds to record (default: until Ctrl-C)\n");
+             "  --duration  seconds to record (default: until Ctrl-C)\n"
+             "  --ca-file   PEM bundle that TLS peers (wss://, https://) are verified\n"
+             "              against instead of the system store (env VOLSURF_CA_FILE)\n");
 }
 
 struct writer {
@@ -111,6 +113,7 @@ int cmd_record(int argc, char **argv)
 {
   const char *output = NULL, *venues = "deribit", *ws_url = NULL, *rest_url = NULL;
   const char *assets = NULL;
+  const char *ca_file = getenv("VOLSURF_CA_FILE"); /* the flag wins */
   double duration_s = 0;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
@@ -129,6 +132,8 @@ int cmd_record(int argc, char **argv)
       rest_url = argv[++i];
     } else if (strcmp(a, "--assets") == 0 && v) {
       assets = argv[++i];
+    } else if (strcmp(a, "--ca-file") == 0 && v) {
+      ca_file = argv[++i];
     } else if (strcmp(a, "--duration") == 0 && v) {
       duration_s = strtod(v, &end);
       if (*end || !(duration_s > 0)) {
@@ -187,9 +192,12 @@ int cmd_record(int argc, char **argv)
     fprintf(stderr, "volsurf record: cannot create the websocket context\n");
     goto out;
   }
-  feeds = feeds_new(rec_ctx, wr.qq, NULL);
+  if (ca_file && !ca_file[0])
+    ca_file = NULL; /* VOLSURF_CA_FILE= means the system store */
+  feeds = feeds_new_ca(rec_ctx, wr.qq, NULL, ca_file);
   if (!feeds) {
-    fprintf(stderr, "volsurf record: cannot start the feeds\n");
+    fprintf(stderr, "volsurf record: cannot start the feeds%s%s\n",
+            ca_file ? " with the CA bundle " : "", ca_file ? ca_file : "");
     goto out;
   }
   for (int i = 0; i < n_venues; i++) {

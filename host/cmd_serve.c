@@ -58,6 +58,7 @@ struct serve_opts {
   char ns[96];
   int log_level;
   double sim_speed;
+  const char *ca_file; /* NULL: the system CA store */
 };
 
 static volatile sig_atomic_t serve_stop;
@@ -77,19 +78,22 @@ static void serve_usage(FILE *f)
              "                     [--backend auto|cpu|gpu] [--cadence-ms 100] [--static DIR]\n"
              "                     [--allowed-origin ORIGIN[,ORIGIN]] [--metrics-emf]\n"
              "                     [--role all|ingest|calibrate|gateway] [--log-level info]\n"
+             "                     [--ca-file PATH]\n"
              "  Runs the live service: quotes from the built-in market simulator (default,\n"
              "  served on --listen-sim and read by the real Deribit connector) or from the\n"
              "  named venues, calibration every cadence on the slices that changed, and the\n"
              "  dashboard, the websocket stream (/ws), /healthz and /metrics on one port.\n"
              "  --port 0 picks a free port (logged as \"listening\").\n"
              "  --metrics-emf    CloudWatch EMF metric lines on stdout every 10 s\n"
+             "  --ca-file        PEM bundle that venue TLS peers (wss://, https://) are\n"
+             "                   verified against instead of the system store\n"
              "  --role           only 'all' works in this build: the split roles (ingest,\n"
              "                   calibrate, gateway) talk through Kafka, which is not built in\n"
              "  Environment (overridden by flags): VOLSURF_PORT, VOLSURF_IFACE, VOLSURF_VENUES,\n"
              "  VOLSURF_LISTEN_SIM, VOLSURF_SEED, VOLSURF_FIT_BACKEND, VOLSURF_CADENCE_MS,\n"
              "  VOLSURF_STATIC_DIR, VOLSURF_ALLOWED_ORIGIN, VOLSURF_METRICS_EMF=1,\n"
              "  VOLSURF_METRICS_NAMESPACE (default Volsurf/$VOLSURF_ENV), VOLSURF_ROLE,\n"
-             "  VOLSURF_LOG_LEVEL.\n");
+             "  VOLSURF_LOG_LEVEL, VOLSURF_CA_FILE.\n");
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -137,6 +141,8 @@ static int apply(struct serve_opts *o, const char *key, const char *v, const cha
     o->static_dir = v[0] ? v : NULL;
   } else if (strcmp(key, "allowed-origin") == 0) {
     o->allowed_origin = v[0] ? v : NULL;
+  } else if (strcmp(key, "ca-file") == 0) {
+    o->ca_file = v[0] ? v : NULL;
   } else if (strcmp(key, "role") == 0) {
     o->role = v;
   } else if (strcmp(key, "log-level") == 0) {
@@ -175,6 +181,7 @@ static const struct {
     {"VOLSURF_ROLE", "role"},
     {"VOLSURF_LOG_LEVEL", "log-level"},
     {"VOLSURF_METRICS_NAMESPACE", "metrics-namespace"},
+    {"VOLSURF_CA_FILE", "ca-file"},
 };
 
 /* Returns 0, 1 (--help shown) or ERR_INPUT. */
@@ -401,9 +408,10 @@ int cmd_serve(int argc, char **argv)
     log_msg(LOG_ERROR, 0, "gateway: %s", err);
     goto out;
   }
-  sv->feeds = feeds_new(sv->ctx, sv->qq, sv->m);
+  sv->feeds = feeds_new_ca(sv->ctx, sv->qq, sv->m, sv->o.ca_file);
   if (!sv->feeds) {
-    log_msg(LOG_ERROR, 0, "cannot start the feeds");
+    log_msg(LOG_ERROR, 0, "cannot start the feeds%s%s", sv->o.ca_file ? " with the CA bundle " : "",
+            sv->o.ca_file ? sv->o.ca_file : "");
     goto out;
   }
   if (start_venues(sv) < 0) {

@@ -6,6 +6,7 @@
  * quotes and reconnects after a forced drop; one trusting only the system
  * store, and one that meets a certificate for another host name, refuse
  * the server: no quotes, connect and listing errors counted, no crash.
+ * `volsurf record` (VOLSURF_BINARY) records over TLS with VOLSURF_CA_FILE.
  *
  * The test thread services the client lws_context; the fake venue runs on
  * its own thread.  Every wait has a deadline of a few seconds. */
@@ -13,9 +14,13 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -100,10 +105,8 @@ static int rx_wait(const char *needle, int n)
   return fake_venue_count_rx(h.fv, needle);
 }
 
-/* Starts a TLS fake venue with cert/key serving the Binance listing, and
- * one Binance connector on wss:// + https:// trusting ca_file (NULL: the
- * system store). */
-static void start(const char *cert, const char *key, const char *ca_file)
+/* Starts a TLS fake venue with cert/key serving the Binance listing. */
+static void start_venue(const char *cert, const char *key)
 {
   memset(&h, 0, sizeof h);
   h.fv = fake_venue_start_tls(binance_responder, NULL, cert, key);
@@ -115,6 +118,13 @@ static void start(const char *cert, const char *key, const char *ca_file)
   CU_ASSERT_PTR_NOT_NULL_FATAL(body);
   fake_venue_set_http(h.fv, "/eapi/v1/exchangeInfo", body);
   free(body);
+}
+
+/* start_venue, and one Binance connector on wss:// + https:// trusting
+ * ca_file (NULL: the system store). */
+static void start(const char *cert, const char *key, const char *ca_file)
+{
+  start_venue(cert, key);
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof info);
   info.port = CONTEXT_PORT_NO_LISTEN;
@@ -240,6 +250,82 @@ static void feeds_new_ca_refuses_a_missing_or_certificate_less_bundle(void)
   qq_free(qq);
 }
 
+/* Runs `volsurf record` against the TLS fake venue with VOLSURF_CA_FILE
+ * set to ca_env (NULL: unset) and "flag flag_value" appended (NULL: none); returns its
+ * exit status (-1 when it did not end in time), writing to out. */
+static int run_record(const char *ca_env, const char *flag, const char *flag_value, const char *out)
+{
+  const char *bin = getenv("VOLSURF_BINARY");
+  char ws[128], rest[128];
+  snprintf(ws, sizeof ws, "wss://127.0.0.1:%d/market/ws", fake_venue_port(h.fv));
+  snprintf(rest, sizeof rest, "https://127.0.0.1:%d", fake_venue_port(h.fv));
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    if (ca_env)
+      setenv("VOLSURF_CA_FILE", ca_env, 1);
+    execl(bin, bin, "record", "--venues", "binance", "--ws-url", ws, "--rest-url", rest,
+          "--duration", "2", "--output", out, flag, flag_value, (char *)NULL);
+    _exit(127);
+  }
+  if (pid < 0)
+    return -1;
+  /* Push marks once it subscribed, until it exits. */
+  int st = 0, sent = 0;
+  pid_t got = 0;
+  for (int64_t end = now_ms() + 3 * WAIT_MS; got == 0 && now_ms() < end;) {
+    got = waitpid(pid, &st, WNOHANG);
+    if (got == 0 && fake_venue_count_rx(h.fv, "SUBSCRIBE") > 0 && sent < 20) {
+      send_fixture("mark_ws_official.json");
+      sent++;
+    }
+    struct timespec ts = {0, 50 * 1000000};
+    nanosleep(&ts, NULL);
+  }
+  if (got == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+  }
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* 1 when the file at path contains needle. */
+static int file_has(const char *path, const char *needle)
+{
+  FILE *f = fopen(path, "r");
+  char line[4096];
+  int found = 0;
+  while (f && !found && fgets(line, sizeof line, f))
+    found = strstr(line, needle) != NULL;
+  if (f)
+    fclose(f);
+  return found;
+}
+
+static void record_trusts_volsurf_ca_file_and_refuses_a_bad_ca_flag(void)
+{
+  const char *bin = getenv("VOLSURF_BINARY");
+  if (!bin || access(bin, X_OK) != 0) {
+    fprintf(stderr, "(no volsurf binary: case skipped) ");
+    return;
+  }
+  start_venue(pki.cert, pki.key);
+  char out[160];
+  snprintf(out, sizeof out, "%s/rec.csv", pki.dir);
+  CU_ASSERT_EQUAL(run_record(pki.ca, NULL, NULL, out), 0);
+  CU_ASSERT(fake_venue_http_hits(h.fv) >= 1);
+  CU_ASSERT(fake_venue_count_rx(h.fv, "\"btcusdt@optionMarkPrice\"") >= 1);
+  CU_ASSERT(file_has(out, "BTC-251120-126000-C"));
+  remove(out);
+  /* The flag wins over the environment; an unreadable bundle stops it. */
+  CU_ASSERT_EQUAL(run_record(pki.ca, "--ca-file", pki.key, out), 1);
+  remove(out);
+  fake_venue_stop(h.fv);
+}
+
 int main(void)
 {
   /* FEED_TEST_LOG=1 shows the connectors' own log lines. */
@@ -259,6 +345,7 @@ int main(void)
       TEST_CASE(the_system_store_alone_refuses_the_private_ca),
       TEST_CASE(trusting_the_ca_still_refuses_a_certificate_for_another_host),
       TEST_CASE(feeds_new_ca_refuses_a_missing_or_certificate_less_bundle),
+      TEST_CASE(record_trusts_volsurf_ca_file_and_refuses_a_bad_ca_flag),
   };
   rc = test_run("feed_tls", cases, TEST_COUNT(cases));
   fake_pki_remove(&pki);
@@ -266,6 +353,82 @@ int main(void)
 }
 
 #else
+/* Runs `volsurf record` against the TLS fake venue with VOLSURF_CA_FILE
+ * set to ca_env (NULL: unset) and "flag flag_value" appended (NULL: none); returns its
+ * exit status (-1 when it did not end in time), writing to out. */
+static int run_record(const char *ca_env, const char *flag, const char *flag_value, const char *out)
+{
+  const char *bin = getenv("VOLSURF_BINARY");
+  char ws[128], rest[128];
+  snprintf(ws, sizeof ws, "wss://127.0.0.1:%d/market/ws", fake_venue_port(h.fv));
+  snprintf(rest, sizeof rest, "https://127.0.0.1:%d", fake_venue_port(h.fv));
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    if (ca_env)
+      setenv("VOLSURF_CA_FILE", ca_env, 1);
+    execl(bin, bin, "record", "--venues", "binance", "--ws-url", ws, "--rest-url", rest,
+          "--duration", "2", "--output", out, flag, flag_value, (char *)NULL);
+    _exit(127);
+  }
+  if (pid < 0)
+    return -1;
+  /* Push marks once it subscribed, until it exits. */
+  int st = 0, sent = 0;
+  pid_t got = 0;
+  for (int64_t end = now_ms() + 3 * WAIT_MS; got == 0 && now_ms() < end;) {
+    got = waitpid(pid, &st, WNOHANG);
+    if (got == 0 && fake_venue_count_rx(h.fv, "SUBSCRIBE") > 0 && sent < 20) {
+      send_fixture("mark_ws_official.json");
+      sent++;
+    }
+    struct timespec ts = {0, 50 * 1000000};
+    nanosleep(&ts, NULL);
+  }
+  if (got == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+  }
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* 1 when the file at path contains needle. */
+static int file_has(const char *path, const char *needle)
+{
+  FILE *f = fopen(path, "r");
+  char line[4096];
+  int found = 0;
+  while (f && !found && fgets(line, sizeof line, f))
+    found = strstr(line, needle) != NULL;
+  if (f)
+    fclose(f);
+  return found;
+}
+
+static void record_trusts_volsurf_ca_file_and_refuses_a_bad_ca_flag(void)
+{
+  const char *bin = getenv("VOLSURF_BINARY");
+  if (!bin || access(bin, X_OK) != 0) {
+    fprintf(stderr, "(no volsurf binary: case skipped) ");
+    return;
+  }
+  start_venue(pki.cert, pki.key);
+  char out[160];
+  snprintf(out, sizeof out, "%s/rec.csv", pki.dir);
+  CU_ASSERT_EQUAL(run_record(pki.ca, NULL, NULL, out), 0);
+  CU_ASSERT(fake_venue_http_hits(h.fv) >= 1);
+  CU_ASSERT(fake_venue_count_rx(h.fv, "\"btcusdt@optionMarkPrice\"") >= 1);
+  CU_ASSERT(file_has(out, "BTC-251120-126000-C"));
+  remove(out);
+  /* The flag wins over the environment; an unreadable bundle stops it. */
+  CU_ASSERT_EQUAL(run_record(pki.ca, "--ca-file", pki.key, out), 1);
+  remove(out);
+  fake_venue_stop(h.fv);
+}
+
 int main(void)
 {
   return 77; /* built without libwebsockets/libcurl or cJSON */
