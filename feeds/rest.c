@@ -114,7 +114,8 @@ static void rest_get(struct rest *r, CURL *c, const struct rest_job *job, struct
   else
     res->err = 0;
   if (res->err == ERR_IO && rc != CURLE_OK)
-    snprintf(res->why, sizeof res->why, "%s", why[0] ? why : curl_easy_strerror(rc));
+    snprintf(res->why, sizeof res->why, "%.*s", (int)sizeof res->why - 1,
+             why[0] ? why : curl_easy_strerror(rc));
   if (res->err) {
     free(b.p);
     b.p = NULL;

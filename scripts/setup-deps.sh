@@ -4,6 +4,7 @@
 set -euo pipefail
 pkgs=(cmake ninja-build gcc make pkg-config libcunit1-dev libcjson-dev libwebsockets-dev
       libcurl4-openssl-dev zlib1g-dev libcminpack-dev
+      openssl # the CLI: test_feed_tls makes a throwaway CA at test time (skips without)
       chromium) # chromium: the dashboard's end-to-end test (web/e2e, playwright-core)
 missing=()
 for p in "${pkgs[@]}"; do
