@@ -2,10 +2,11 @@
 # Installs the Debian packages volsurf builds and tests with.  Idempotent:
 # skips apt entirely when every package is already installed.
 set -euo pipefail
+# Test-only: libcunit1-dev (the C suites), libcminpack-dev (bench/lmder_compare),
+# openssl (the CLI: test_feed_tls makes a throwaway CA at test time, skips
+# without) and chromium (the dashboard's end-to-end test, web/e2e).
 pkgs=(cmake ninja-build gcc make pkg-config libcunit1-dev libcjson-dev libwebsockets-dev
-      libcurl4-openssl-dev zlib1g-dev libcminpack-dev
-      openssl # the CLI: test_feed_tls makes a throwaway CA at test time (skips without)
-      chromium) # chromium: the dashboard's end-to-end test (web/e2e, playwright-core)
+      libcurl4-openssl-dev zlib1g-dev libcminpack-dev openssl chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -157,12 +157,13 @@ test('Dockerfile (CPU) is a Debian bookworm multi-stage build with the dashboard
   const ecsVars = fs.readFileSync(path.join(__dirname, '..', 'modules', 'ecs', 'variables.tf'), 'utf8');
   assert.match(ecsVars, new RegExp(`variable "static_dir" \\{[^}]*default\\s*= "${dest}"`), 'modules/ecs static_dir default');
   // Build packages: scripts/setup-deps.sh minus the test-only ones (CUnit,
-  // cminpack for bench/lmder_compare, chromium for the dashboard's e2e test)
+  // cminpack for bench/lmder_compare, chromium for the dashboard's e2e test,
+  // the openssl CLI for test_feed_tls's throwaway CA)
   // and Node, which the web stage's base image brings.
   const setup = fs.readFileSync(path.join(REPO, 'scripts', 'setup-deps.sh'), 'utf8');
   const pkgs = /pkgs=\(([^)]*)\)/.exec(setup)[1].split(/\s+/).filter(Boolean);
   const buildRuns = build.body.filter((x) => x.op === 'RUN').map((x) => x.args).join('\n');
-  const notInImage = ['libcunit1-dev', 'libcminpack-dev', 'chromium', 'nodejs', 'npm'];
+  const notInImage = ['libcunit1-dev', 'libcminpack-dev', 'openssl', 'chromium', 'nodejs', 'npm'];
   for (const p of pkgs.filter((p) => !notInImage.includes(p)))
     assert.match(buildRuns, new RegExp(`(\\s|^)${p}(\\s|$)`), `build stage installs ${p} (scripts/setup-deps.sh)`);
   assert.match(buildRuns, /-DVOLSURF_CUDA=OFF/, 'no nvcc probe in the CPU image');
