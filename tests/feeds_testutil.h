@@ -72,6 +72,53 @@ static inline void feeds_test_reset(void)
   memset(&stats, 0, sizeof stats);
   feeds_batch_init(&batch, quotes, qflags, 8);
 }
+
+/* One message through the suite's parser, into batch and stats. */
+typedef int (*feeds_test_parse_fn)(const char *msg, size_t len);
+
+/* Feeds every prefix (0 .. whole) of fixture 'name' to parse, each in a
+ * buffer of exactly its size so that ASan sees any overread.  Returns the
+ * sum of the parse results; asserts every prefix was counted as a message
+ * (the caller resets its state first). */
+static inline int feeds_fuzz_prefixes(const char *name, feeds_test_parse_fn parse)
+{
+  size_t len;
+  char *msg = fixture(name, &len);
+  int sum = 0;
+  for (size_t i = 0; i <= len; i++) {
+    char *cut = malloc(i + 1);
+    memcpy(cut, msg, i);
+    sum += parse(cut, i);
+    free(cut);
+  }
+  free(msg);
+  CU_ASSERT_EQUAL(stats.n_messages, len + 1);
+  return sum;
+}
+
+/* Replaces each byte of fixture 'name' by a few troublemakers (quote,
+ * brace, digit, sign, exponent, NUL, comma): the parser must count or
+ * parse, never crash or overflow (run under ASan/UBSan in CI).  The caller
+ * resets its state first. */
+static inline void feeds_fuzz_one_byte(const char *name, feeds_test_parse_fn parse)
+{
+  static const char subst[] = {'"', '}', ']', '9', '-', 'e', '\0', ','};
+  size_t len;
+  char *msg = fixture(name, &len);
+  char *m = malloc(len);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  for (size_t i = 0; i < len; i++) {
+    for (size_t k = 0; k < sizeof subst; k++) {
+      memcpy(m, msg, len);
+      m[i] = subst[k];
+      parse(m, len);
+      CU_ASSERT(batch.n >= 0 && batch.n <= batch.cap);
+    }
+  }
+  free(m);
+  free(msg);
+  CU_ASSERT_EQUAL(stats.n_messages, (uint64_t)len * sizeof subst);
+}
 #endif
 
 #endif
