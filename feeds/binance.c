@@ -37,19 +37,10 @@ static struct quote *binance_quote(const struct listing *l, const char *sym, int
                                    unsigned *flags, struct feeds_batch *b, struct feeds_stats *st)
 {
   struct listing_entry parsed;
-  const struct listing_entry *e = listing_find(l, sym);
-  *flags = 0;
-  if (!e) {
-    if (binance_symbol_parse(sym, &parsed)) {
-      norm_reject_row(b, st, FEEDS_REJ_SYMBOL);
-      return NULL;
-    }
-    e = &parsed;
-    *flags = FEEDS_QF_EXPIRY_FROM_SYMBOL;
-  } else if (!e->active) {
-    norm_reject_row(b, st, FEEDS_REJ_CLOSED);
+  const struct listing_entry *e =
+      listing_resolve(l, sym, binance_symbol_parse, &parsed, flags, b, st);
+  if (!e)
     return NULL;
-  }
   struct quote *q = norm_next_quote(b, st, BINANCE_VENUE, local_ts_us);
   if (q)
     listing_fill_quote(e, q);

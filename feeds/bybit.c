@@ -57,20 +57,12 @@ static void bybit_row(const struct listing *l, const cJSON *row, const struct by
     norm_reject_row(b, st, FEEDS_REJ_FIELD);
     return;
   }
-  unsigned flags = 0;
+  unsigned flags;
   struct listing_entry parsed;
-  const struct listing_entry *e = listing_find(l, sym);
-  if (!e) {
-    if (bybit_symbol_parse(sym, &parsed)) {
-      norm_reject_row(b, st, FEEDS_REJ_SYMBOL);
-      return;
-    }
-    e = &parsed;
-    flags |= FEEDS_QF_EXPIRY_FROM_SYMBOL;
-  } else if (!e->active) {
-    norm_reject_row(b, st, FEEDS_REJ_CLOSED);
+  const struct listing_entry *e =
+      listing_resolve(l, sym, bybit_symbol_parse, &parsed, &flags, b, st);
+  if (!e)
     return;
-  }
   struct quote *q = norm_next_quote(b, st, BYBIT_VENUE, local_ts_us);
   if (!q)
     return;

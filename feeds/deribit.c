@@ -42,20 +42,12 @@ static int deribit_instrument(const struct listing *l, const cJSON *row, struct 
     norm_reject_row(b, st, FEEDS_REJ_FIELD);
     return -1;
   }
-  unsigned flags = 0;
+  unsigned flags;
   struct listing_entry parsed;
-  const struct listing_entry *e = listing_find(l, sym);
-  if (!e) {
-    if (deribit_symbol_parse(sym, &parsed)) {
-      norm_reject_row(b, st, FEEDS_REJ_SYMBOL);
-      return -1;
-    }
-    e = &parsed;
-    flags |= FEEDS_QF_EXPIRY_FROM_SYMBOL;
-  } else if (!e->active) {
-    norm_reject_row(b, st, FEEDS_REJ_CLOSED);
+  const struct listing_entry *e =
+      listing_resolve(l, sym, deribit_symbol_parse, &parsed, &flags, b, st);
+  if (!e)
     return -1;
-  }
   listing_fill_quote(e, q);
   return (int)flags;
 }

@@ -92,6 +92,28 @@ void listing_fill_quote(const struct listing_entry *e, struct quote *q)
   q->premium_in_coin = e->premium_in_coin;
 }
 
+const struct listing_entry *listing_resolve(const struct listing *l, const char *sym,
+                                            listing_symbol_parse_fn parse,
+                                            struct listing_entry *scratch, unsigned *flags,
+                                            struct feeds_batch *b, struct feeds_stats *st)
+{
+  const struct listing_entry *e = listing_find(l, sym);
+  *flags = 0;
+  if (!e) {
+    if (parse(sym, scratch)) {
+      norm_reject_row(b, st, FEEDS_REJ_SYMBOL);
+      return NULL;
+    }
+    *flags = FEEDS_QF_EXPIRY_FROM_SYMBOL;
+    return scratch;
+  }
+  if (!e->active) {
+    norm_reject_row(b, st, FEEDS_REJ_CLOSED);
+    return NULL;
+  }
+  return e;
+}
+
 /* Slot for one more row, or NULL (row counted FULL). */
 static struct listing_entry *listing_slot(struct listing *l, struct feeds_stats *st)
 {

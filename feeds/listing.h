@@ -56,6 +56,20 @@ const struct listing_entry *listing_find(const struct listing *l, const char *sy
  * premium_in_coin) into a quote; leaves the market fields alone. */
 void listing_fill_quote(const struct listing_entry *e, struct quote *q);
 
+/* A venue's symbol grammar (<venue>_symbol_parse): 0 or ERR_PARSE. */
+typedef int (*listing_symbol_parse_fn)(const char *symbol, struct listing_entry *out);
+
+/* The terms of instrument 'sym' for a quote row: its listing entry, or, when
+ * it is not listed (l may be NULL), what 'parse' reads from the symbol into
+ * *scratch, with FEEDS_QF_EXPIRY_FROM_SYMBOL set in *flags (cleared
+ * otherwise).  Returns NULL after counting the row in b/st: FEEDS_REJ_SYMBOL
+ * when the symbol does not parse, FEEDS_REJ_CLOSED when it is listed
+ * inactive.  The result points into l or at scratch. */
+const struct listing_entry *listing_resolve(const struct listing *l, const char *sym,
+                                            listing_symbol_parse_fn parse,
+                                            struct listing_entry *scratch, unsigned *flags,
+                                            struct feeds_batch *b, struct feeds_stats *st);
+
 /* Each loader parses one REST body (the whole HTTP response text) and merges
  * its options into the listing.  Non-option rows are ignored.  Rows that
  * lack a required field are counted FEEDS_REJ_FIELD in 'st' and skipped.

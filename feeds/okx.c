@@ -213,20 +213,11 @@ static void okx_option_row(struct okx *o, const struct listing *l, int ch, const
     norm_reject_row(b, st, FEEDS_REJ_UNKNOWN);
     return;
   }
-  unsigned flags = 0;
+  unsigned flags;
   struct listing_entry parsed;
-  const struct listing_entry *e = listing_find(l, sym);
-  if (!e) {
-    if (okx_symbol_parse(sym, &parsed)) {
-      norm_reject_row(b, st, FEEDS_REJ_SYMBOL);
-      return;
-    }
-    e = &parsed;
-    flags |= FEEDS_QF_EXPIRY_FROM_SYMBOL;
-  } else if (!e->active) {
-    norm_reject_row(b, st, FEEDS_REJ_CLOSED);
+  const struct listing_entry *e = listing_resolve(l, sym, okx_symbol_parse, &parsed, &flags, b, st);
+  if (!e)
     return;
-  }
   struct okx_inst *s = okx_inst_get(o, sym);
   if (!s) {
     norm_reject_row(b, st, FEEDS_REJ_FULL);
