@@ -8,10 +8,9 @@
  * The main thread services the lws_context; the writer thread drains the
  * queue and owns the file.  SIGINT/SIGTERM or --duration end the recording:
  * the feeds close, the queue is drained, the file is flushed and closed. */
-#define _POSIX_C_SOURCE 200809L /* sigaction */
+#define _POSIX_C_SOURCE 200809L /* strtok_r */
 #include <libwebsockets.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,20 +24,12 @@
 #include "log.h"
 #include "now.h"
 #include "qqueue.h"
+#include "stop.h"
 
 #define RECORD_QUEUE_CAP (1 << 18)
 #define RECORD_MAX_VENUES 4
 
-static volatile sig_atomic_t rec_stop;
 static struct lws_context *rec_ctx;
-
-/* Only sets the flag: nothing else is async-signal-safe.  A 100 ms timer on
- * the loop (rec_tick) sees it, so the loop ends within 100 ms. */
-static void rec_on_signal(int sig)
-{
-  (void)sig;
-  rec_stop = 1;
-}
 
 static void record_usage(FILE *f)
 {
@@ -104,8 +95,9 @@ static void rec_tick(lws_sorted_usec_list_t *sul)
 {
   struct rec_timer *t = lws_container_of(sul, struct rec_timer, sul);
   if (t->end_ms && (now_mono_us() / 1000) >= t->end_ms)
-    rec_stop = 1;
-  if (!rec_stop)
+    stop_request();
+  /* A 100 ms timer: the loop sees a stop (signal or duration) within 100 ms. */
+  if (!stop_requested())
     lws_sul_schedule(rec_ctx, 0, &t->sul, rec_tick, 100 * LWS_US_PER_MS);
 }
 
@@ -217,17 +209,12 @@ int cmd_record(int argc, char **argv)
     goto out;
   writer_started = 1;
 
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = rec_on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  stop_on_signals();
   struct rec_timer timer = {
       .end_ms = duration_s > 0 ? (now_mono_us() / 1000) + (int64_t)(duration_s * 1e3) : 0};
   lws_sul_schedule(rec_ctx, 0, &timer.sul, rec_tick, 100 * LWS_US_PER_MS);
   log_msg(LOG_INFO, 0, "recording %s to %s", venues, output);
-  while (!rec_stop)
+  while (!stop_requested())
     if (lws_service(rec_ctx, 0) < 0)
       break;
   lws_sul_cancel(&timer.sul);

@@ -14,7 +14,7 @@
  * clients on the loop's thread, then frees everything.
  *
  * Configuration: defaults < VOLSURF_* environment < command-line flags. */
-#define _POSIX_C_SOURCE 200809L /* sigaction */
+#define _POSIX_C_SOURCE 200809L /* strtok_r */
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,6 +34,7 @@
 #include "qqueue.h"
 #include "sim_server.h"
 #include "surface.h"
+#include "stop.h"
 
 #define SERVE_MAX_VENUES 4
 #define SERVE_QUEUE_CAP (1 << 17)
@@ -60,16 +61,6 @@ struct serve_opts {
   double sim_speed;
   const char *ca_file; /* NULL: the system CA store */
 };
-
-static volatile sig_atomic_t serve_stop;
-
-/* Only sets the flag (nothing else is async-signal-safe); the loop's
- * 100 ms timer sees it. */
-static void serve_on_signal(int sig)
-{
-  (void)sig;
-  serve_stop = 1;
-}
 
 static void serve_usage(FILE *f)
 {
@@ -285,7 +276,7 @@ static int serve_health(void *ctx, char *reason, size_t cap)
 static void serve_tick(lws_sorted_usec_list_t *sul)
 {
   struct serve *sv = lws_container_of(sul, struct serve, sul);
-  if (serve_stop)
+  if (stop_requested())
     return; /* the loop sees the flag after this pass */
   int64_t now = (now_wall_us() / 1000);
   if (sv->o.metrics_emf && now - sv->last_emf_ms >= SERVE_EMF_PERIOD_MS) {
@@ -431,12 +422,7 @@ int cmd_serve(int argc, char **argv)
     goto out;
   }
 
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = serve_on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  stop_on_signals(); /* the loop's 100 ms timer sees a stop */
   signal(SIGPIPE, SIG_IGN);
 
   struct log_line l;
@@ -452,7 +438,7 @@ int cmd_serve(int argc, char **argv)
   log_str(&l, "static", sv->o.static_dir);
   log_end(&l);
   lws_sul_schedule(sv->ctx, 0, &sv->sul, serve_tick, 100 * LWS_US_PER_MS);
-  while (!serve_stop)
+  while (!stop_requested())
     if (lws_service(sv->ctx, 0) < 0)
       break;
   log_msg(LOG_INFO, 0, "shutting down");

@@ -2,8 +2,7 @@
  * (feeds/sim_market) on the Deribit wire protocol (feeds/sim_server) until
  * SIGINT/SIGTERM, so that a Deribit connector, ours or anyone's, can be
  * pointed at ws://ADDR/ws/api/v2 instead of the exchange. */
-#define _POSIX_C_SOURCE 200809L /* sigaction, nanosleep */
-#include <signal.h>
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +11,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "sim_server.h"
-
-static volatile sig_atomic_t sim_stop;
-
-static void on_signal(int sig)
-{
-  (void)sig;
-  sim_stop = 1;
-}
+#include "stop.h"
 
 static void simulate_usage(FILE *f)
 {
@@ -110,12 +102,7 @@ int cmd_simulate(int argc, char **argv)
   if (rc)
     return rc;
 
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  stop_on_signals();
 
   char err[256];
   struct sim_server *s = sim_server_start(&c, err, sizeof err);
@@ -130,7 +117,7 @@ int cmd_simulate(int argc, char **argv)
   printf("volsurf simulate: ws://%.*s:%d/ws/api/v2  (seed %llu, start %s, speed %g)\n", host_len,
          c.listen, sim_server_port(s), (unsigned long long)c.market.seed, start, c.speed);
   fflush(stdout);
-  while (!sim_stop) {
+  while (!stop_requested()) {
     struct timespec ts = {0, 100 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
