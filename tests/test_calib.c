@@ -13,6 +13,7 @@
 #include "calib.h"
 #include "chain.h"
 #include "err.h"
+#include "now.h"
 #include "synth.h"
 #include "testutil.h"
 
@@ -435,9 +436,7 @@ static void the_worker_thread_publishes_on_its_cadence(void)
   CU_ASSERT_EQUAL(calib_last_tick_us(r.cb), 0);
   /* The wall clock: quotes received now, expiries relative to the chain. */
   CU_ASSERT_EQUAL_FATAL(calib_start(r.cb), 0);
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  int64_t now = (int64_t)ts.tv_sec * SEC + ts.tv_nsec / 1000;
+  int64_t now = now_wall_us();
   for (int i = 0; i < n_chain; i++) {
     struct quote q = chain_q[i];
     q.expiry_us += now - AS_OF;

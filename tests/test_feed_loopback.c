@@ -25,18 +25,12 @@
 #include "metrics.h"
 #include "feed.h"
 #include "feeds_testutil.h"
+#include "now.h"
 #include "qqueue.h"
 #include "sim_server.h"
 #include "testutil.h"
 
 #define WAIT_MS 4000
-
-static int64_t now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the fake venue's side ---------------------------------------------- */
 
@@ -240,8 +234,8 @@ static void pump(void)
 
 #define WAIT_UNTIL(cond)                                                                           \
   do {                                                                                             \
-    int64_t end_ = now_ms() + WAIT_MS;                                                             \
-    while (!(cond) && now_ms() < end_)                                                             \
+    int64_t end_ = (now_mono_us() / 1000) + WAIT_MS;                                               \
+    while (!(cond) && (now_mono_us() / 1000) < end_)                                               \
       pump();                                                                                      \
   } while (0)
 

@@ -29,19 +29,13 @@
 #include "feed.h"
 #include "feeds_testutil.h"
 #include "metrics.h"
+#include "now.h"
 #include "qqueue.h"
 #include "testutil.h"
 
 #define WAIT_MS 4000
 
 static struct fake_pki pki;
-
-static int64_t now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Binance: SUBSCRIBE/UNSUBSCRIBE -> {"result":null,"id":N}. */
 static void binance_responder(struct fake_venue *fv, const char *msg, size_t len, void *user)
@@ -87,8 +81,8 @@ static void pump(void)
 
 #define WAIT_UNTIL(cond)                                                                           \
   do {                                                                                             \
-    int64_t end_ = now_ms() + WAIT_MS;                                                             \
-    while (!(cond) && now_ms() < end_)                                                             \
+    int64_t end_ = (now_mono_us() / 1000) + WAIT_MS;                                               \
+    while (!(cond) && (now_mono_us() / 1000) < end_)                                               \
       pump();                                                                                      \
   } while (0)
 
@@ -275,7 +269,8 @@ static int run_record(const char *ca_env, const char *flag, const char *flag_val
   /* Push marks once it subscribed, until it exits. */
   int st = 0, sent = 0;
   pid_t got = 0;
-  for (int64_t end = now_ms() + 3 * WAIT_MS; got == 0 && now_ms() < end;) {
+  for (int64_t end = (now_mono_us() / 1000) + 3 * WAIT_MS;
+       got == 0 && (now_mono_us() / 1000) < end;) {
     got = waitpid(pid, &st, WNOHANG);
     if (got == 0 && fake_venue_count_rx(h.fv, "SUBSCRIBE") > 0 && sent < 20) {
       send_fixture("mark_ws_official.json");

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "now.h"
 #include "testutil.h"
 
 #if defined(__has_include)
@@ -28,13 +29,6 @@
 
 static const char *bin;
 static char rec_path[64];
-
-static int64_t mono_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int binary_has(const char *cmd_name)
 {
@@ -74,7 +68,8 @@ static void record_writes_a_readable_recording(void)
   }
   int st = -1;
   pid_t got = 0;
-  for (int64_t end = mono_ms() + WAIT_EXIT_MS; mono_ms() < end && got == 0;) {
+  for (int64_t end = (now_mono_us() / 1000) + WAIT_EXIT_MS;
+       (now_mono_us() / 1000) < end && got == 0;) {
     got = waitpid(pid, &st, WNOHANG);
     if (got == 0) {
       struct timespec ts = {0, 20000000};

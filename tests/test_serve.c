@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "now.h"
 #include "testutil.h"
 
 /* Built when the gateway (its protocol.h and libwebsockets reach the include
@@ -45,13 +46,6 @@
 static pid_t child = -1;
 static int port;
 static char log_path[64];
-
-static int64_t mono_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(int ms)
 {
@@ -94,7 +88,8 @@ static int start_server(const char *bin)
     _exit(127);
   }
   /* The "listening" log line names the port. */
-  for (int64_t end = mono_ms() + WAIT_SERVER_MS; mono_ms() < end; sleep_ms(50)) {
+  for (int64_t end = (now_mono_us() / 1000) + WAIT_SERVER_MS; (now_mono_us() / 1000) < end;
+       sleep_ms(50)) {
     FILE *f = fopen(log_path, "r");
     char line[1024];
     while (f && fgets(line, sizeof(line), f)) {
@@ -354,14 +349,15 @@ static void run_client(struct wsc *c)
   ci.origin = "http://127.0.0.1";
   ci.protocol = "volsurf.v1";
   c->wsi = lws_client_connect_via_info(&ci);
-  int64_t end = mono_ms() + WAIT_STREAM_MS, next_list = mono_ms() + 500;
-  while (mono_ms() < end && !c->closed && !c->failed && c->n_patches < PATCHES_WANTED) {
+  int64_t end = (now_mono_us() / 1000) + WAIT_STREAM_MS, next_list = (now_mono_us() / 1000) + 500;
+  while ((now_mono_us() / 1000) < end && !c->closed && !c->failed &&
+         c->n_patches < PATCHES_WANTED) {
     /* Heartbeats wake the loop every second; lws_service returns then. */
     lws_service(c->ctx, 0);
     /* Surfaces appear after the first calibration: list again until one. */
-    if (c->connected && !c->subscribed && mono_ms() >= next_list) {
+    if (c->connected && !c->subscribed && (now_mono_us() / 1000) >= next_list) {
       wsc_send(c, "{\"type\":\"list\",\"id\":2}");
-      next_list = mono_ms() + 500;
+      next_list = (now_mono_us() / 1000) + 500;
     }
   }
   lws_context_destroy(c->ctx);
@@ -397,7 +393,8 @@ static void healthz_and_metrics_answer(void)
   static char body[1 << 18];
   int code = -1;
   /* Healthy once the worker ticks and the feed streams. */
-  for (int64_t end = mono_ms() + WAIT_SERVER_MS; mono_ms() < end && code != 200; sleep_ms(200))
+  for (int64_t end = (now_mono_us() / 1000) + WAIT_SERVER_MS;
+       (now_mono_us() / 1000) < end && code != 200; sleep_ms(200))
     code = http_get("/healthz", body, sizeof(body));
   CU_ASSERT_EQUAL(code, 200);
   CU_ASSERT_PTR_NOT_NULL(strstr(body, "ok"));
@@ -413,7 +410,8 @@ static void sigterm_stops_the_server_cleanly(void)
   kill(child, SIGTERM);
   int st = -1;
   pid_t got = 0;
-  for (int64_t end = mono_ms() + WAIT_EXIT_MS; mono_ms() < end && got == 0; sleep_ms(20))
+  for (int64_t end = (now_mono_us() / 1000) + WAIT_EXIT_MS;
+       (now_mono_us() / 1000) < end && got == 0; sleep_ms(20))
     got = waitpid(child, &st, WNOHANG);
   CU_ASSERT_EQUAL(got, child);
   if (got == child) {

@@ -24,6 +24,7 @@
 #include "fit.h"
 #include "listing.h"
 #include "norm.h"
+#include "now.h"
 #include "sim_market.h"
 #include "sim_server.h"
 #include "slice.h"
@@ -602,13 +603,6 @@ static int tc_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 static const struct lws_protocols tc_protocols[] = {{"tc", tc_callback, 0, 65536, 0, NULL, 0},
                                                     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
-static int64_t tc_now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void tc_send(struct tclient *c, const char *msg)
 {
   if (c->n_out >= 16)
@@ -625,8 +619,8 @@ static void tc_send(struct tclient *c, const char *msg)
 static int tc_until(struct tclient *c, int (*pred)(struct tclient *, const void *), const void *arg,
                     int timeout_ms)
 {
-  int64_t end = tc_now_ms() + timeout_ms;
-  while (!pred(c, arg) && tc_now_ms() < end)
+  int64_t end = (now_mono_us() / 1000) + timeout_ms;
+  while (!pred(c, arg) && (now_mono_us() / 1000) < end)
     lws_service(c->ctx, 0);
   return pred(c, arg);
 }
