@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # latency: quote -> patch latency of `volsurf serve` on its embedded
-# simulator (issue 4's goal: p99 < 25 ms), at one or more calibration
-# cadences, with a few websocket clients subscribed (bench/ws_load clients).
-#   bench/latency.sh [BUILD_DIR] [DURATION_S] [CLIENTS] [CADENCE_MS...]
-# e.g. bench/latency.sh build 30 8 100 20 10
+# simulator (issue 4's goal: p99 < 25 ms), for one or more schedule
+# variants, with a few websocket clients subscribed (bench/ws_load clients).
+#   bench/latency.sh [BUILD_DIR] [DURATION_S] [CLIENTS] [VARIANT...]
+# A VARIANT is a cadence in ms (a number) or serve flags in one word, e.g.
+#   bench/latency.sh build 30 8 default "--quiet-ms 0" 10
+# ("default": serve's defaults; "10": --cadence-ms 10).
 #
 # Server side, from the gateway's "patch latency" debug lines (host/latency.h;
 # one per surface version, every version counted, not the /metrics window):
 #   tick_to_patch    calib tick start -> patch encoded and queued to clients
 #   quote_to_patch   receive time of the oldest quote new in that version ->
-#                    patch queued (includes the wait for the next tick)
+#                    patch queued (includes the wait for its burst to end,
+#                    or for the cadence)
 #   calib            tick start -> mailbox put (drain, fit, build the version)
 #   gateway_wake     calib's mailbox put -> gateway takes the version
 #   render           gateway takes it -> patch queued (render, diff, encode)
@@ -24,7 +27,7 @@ B=${1:-build}
 D=${2:-30}
 N=${3:-8}
 shift $(($# < 3 ? $# : 3))
-CADENCES=("${@:-100}")
+VARIANTS=("${@:-default}")
 PORT=${VOLSURF_BENCH_PORT:-18480}
 SIMPORT=${VOLSURF_BENCH_SIM_PORT:-19480}
 WARMUP_S=3
@@ -45,11 +48,20 @@ field() {
   grep '"msg":"patch latency"' "$1" | grep -o "\"$2\":[0-9.e+-]*" | cut -d: -f2 || true
 }
 
-echo "| cadence | clients | metric | n | p50 ms | p90 ms | p99 ms | max ms |"
-echo "|---:|---:|---|---:|---:|---:|---:|---:|"
-for c in "${CADENCES[@]}"; do
+echo "| variant | clients | metric | n | p50 ms | p90 ms | p99 ms | max ms |"
+echo "|---|---:|---|---:|---:|---:|---:|---:|"
+run=0
+for v in "${VARIANTS[@]}"; do
+  run=$((run + 1))
+  c=$run
+  flags=()
+  if [[ $v =~ ^[0-9]+$ ]]; then
+    flags=(--cadence-ms "$v")
+  elif [ "$v" != default ]; then
+    read -ra flags <<<"$v"
+  fi
   log=$dir/serve-$c.log
-  "$B/host/volsurf" serve --port "$PORT" --listen-sim "127.0.0.1:$SIMPORT" --cadence-ms "$c" \
+  "$B/host/volsurf" serve --port "$PORT" --listen-sim "127.0.0.1:$SIMPORT" ${flags[@]+"${flags[@]}"} \
     --static /nonexistent --log-level debug 2>"$log" >/dev/null &
   pid=$!
   for _ in $(seq 100); do
@@ -75,15 +87,17 @@ for c in "${CADENCES[@]}"; do
   for f in quote_to_patch_ms tick_to_patch_ms calib_ms gateway_wake_ms render_ms; do
     field "$dir/run-$c.log" "$f" >"$dir/$f"
     read -r n p50 p90 p99 mx < <(pct "$dir/$f")
-    echo "| $c | $N | ${f%_ms} (server) | $n | $p50 | $p90 | $p99 | $mx |"
+    echo "| $v | $N | ${f%_ms} (server) | $n | $p50 | $p90 | $p99 | $mx |"
   done
   read -r _ p50 _ p90 _ p99 _ _ _ mx < <(grep '^latency_ms' "$dir/clients-$c.out" | cut -d' ' -f2-)
   np=$(awk '/^duration_s/{print $4}' "$dir/clients-$c.out")
-  echo "| $c | $N | patch time -> client (ws_load) | $np | $p50 | $p90 | $p99 | $mx |"
+  echo "| $v | $N | patch time -> client (ws_load) | $np | $p50 | $p90 | $p99 | $mx |"
   if [ -n "$e2e" ]; then
     read -r n p50 p90 p99 mx < <(pct "$dir/e2e-$c.txt")
-    echo "| $c | $N | newest quote -> client (latency_client.py) | $n | $p50 | $p90 | $p99 | $mx |"
+    echo "| $v | $N | newest quote -> client (latency_client.py) | $n | $p50 | $p90 | $p99 | $mx |"
   fi
+  nv=$(grep -c '"msg":"patch latency"' "$dir/run-$c.log" || true)
+  echo "<!-- $v: $nv versions in ${D} s = $(awk -v n="$nv" -v d="$D" 'BEGIN{printf "%.1f", n / d}')/s -->"
   grep -E '^duration_s' "$dir/clients-$c.out" | sed 's/^/<!-- /; s/$/ -->/'
   grep -E '^volsurf_fit_batch_ms\{quantile="0.99"\}' "$dir/metrics-$c.txt" | sed 's/^/<!-- /; s/$/ -->/' || true
 done

@@ -1,16 +1,20 @@
-/* calib: the calibration worker (see calib.h).  One tick:
+/* calib: the calibration worker (see calib.h).  One step (calib_poll, or
+ * calib_tick with every surface due):
  *
  *   1. drain the quote queue into the book; each quote marks its (venue,
- *      asset, expiry) group dirty and its venue alive; link events set the
- *      venue up/down;
- *   2. drop expired instruments and groups (their metric series too);
+ *      asset, expiry) group dirty, its surface pending (oldest and newest
+ *      new quote) and its venue alive; link events set the venue up/down;
+ *   2. every cadence: drop expired instruments and groups (their metric
+ *      series too) and refresh the gauges;
  *   3. staleness: venue (down, or silent past venue_stale_us) and expiry
  *      (newest quote older than quote_stale_us); a change marks the surface;
- *   4. slice the dirty groups (book_slices_if), fit them in one fitter_run
+ *   4. which surfaces are due (calib.h "Schedule"; a surface marked without
+ *      new quotes is due at once);
+ *   5. slice the due surfaces' dirty groups (book_slices_if), fit them in one fitter_run
  *      batch warm-started from each group's last good fit, diag_slice,
  *      derived_slice; a fit that fails diag_usable keeps the last good
  *      parameters and reads usable 0;
- *   5. for every marked surface: calendar checks along its expiries,
+ *   6. for every marked, due surface: calendar checks along its expiries,
  *      constant-maturity nodes, one new immutable struct surface version,
  *      surface_mailbox_put, on_publish.
  *
@@ -40,6 +44,7 @@
 #define CALIB_MAX_VENUES 16
 #define CALIB_DRAIN_CHUNK 512
 #define CALIB_DRAIN_MAX (1 << 20) /* items per tick: a producer cannot starve the fits */
+#define CALIB_MIN_SLEEP_US 200
 
 struct cgroup {
   char venue[QUOTE_VENUE_LEN];
@@ -81,6 +86,9 @@ struct csurf {
   uint64_t trace_id;
   double index_price;
   int64_t oldest_us; /* oldest quote receive time since the last publish, 0: none */
+  int64_t newest_us; /* newest quote receive time since the last publish, 0: none */
+  int64_t pub_us;    /* when the last version was published (0: never) */
+  int due;           /* this step fits and publishes it */
 };
 
 struct cvenue {
@@ -140,9 +148,10 @@ struct calib {
   int running;
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  int stop;
+  _Atomic int stop;
   _Atomic int64_t last_tick_us;
-  int64_t tick_wall_us; /* this tick's start on the wall clock; 0 on another clock */
+  int64_t next_check_us; /* next roll-off check and gauge refresh */
+  int64_t tick_wall_us;  /* this tick's start on the wall clock; 0 on another clock */
 };
 
 static int64_t wall_now(void *ctx)
@@ -155,6 +164,8 @@ void calib_config_default(struct calib_config *c)
 {
   memset(c, 0, sizeof(*c));
   c->cadence_us = 100000;
+  c->quiet_us = 3000;
+  c->min_gap_us = 20000;
   c->venue_stale_us = 5000000;
   c->quote_stale_us = 60000000;
   c->backend = FIT_BACKEND_AUTO;
@@ -282,7 +293,8 @@ int calib_new(const struct calib_config *c, struct qqueue *in, struct surface_ma
   if (err && errlen)
     err[0] = '\0';
   *out_calib = NULL;
-  if (!c || !in || !out || c->cadence_us <= 0 || c->max_points_per_expiry < 1 ||
+  if (!c || !in || !out || c->cadence_us <= 0 || c->quiet_us < 0 || c->quiet_us > c->cadence_us ||
+      c->min_gap_us < 0 || c->min_gap_us > c->cadence_us || c->max_points_per_expiry < 1 ||
       c->max_instruments < 1) {
     if (err)
       snprintf(err, errlen, "bad calibration config");
@@ -407,6 +419,8 @@ static void drain(struct calib *cb, int64_t now)
       struct csurf *cs = &cb->surf[g->surf];
       if (cs->oldest_us == 0 || t < cs->oldest_us)
         cs->oldest_us = t;
+      if (t > cs->newest_us)
+        cs->newest_us = t;
       if (it->trace_id) {
         g->trace_id = it->trace_id;
         cb->surf[g->surf].trace_id = it->trace_id;
@@ -479,7 +493,7 @@ static int want_dirty(void *ctx, const struct quote *first)
   if (cb->htab[slot] < 0)
     return 0;
   struct cgroup *g = &cb->g[cb->htab[slot]];
-  if (!g->dirty)
+  if (!g->dirty || !cb->surf[g->surf].due)
     return 0;
   g->picked = 1;
   return 1;
@@ -571,13 +585,14 @@ static int group_index(struct calib *cb, const struct slice *s)
   return cb->htab[slot];
 }
 
-/* Slices and fits the dirty groups.  Returns the number fitted or < 0. */
+/* Slices and fits the due surfaces' dirty groups.  Returns the number
+ * fitted or < 0. */
 static int fit_dirty(struct calib *cb, int64_t now)
 {
   int n_dirty = 0;
   for (int i = 0; i < cb->n_groups; i++) {
     cb->g[i].picked = 0;
-    n_dirty += cb->g[i].dirty;
+    n_dirty += cb->g[i].dirty && cb->surf[cb->g[i].surf].due;
   }
   if (n_dirty == 0)
     return 0;
@@ -591,6 +606,8 @@ static int fit_dirty(struct calib *cb, int64_t now)
     return n;
   for (int i = 0; i < cb->n_groups; i++) {
     struct cgroup *g = &cb->g[i];
+    if (!cb->surf[g->surf].due)
+      continue;
     if (g->picked || g->dirty)
       cb->surf[g->surf].dirty = 1;
     g->dirty = 0;
@@ -752,6 +769,8 @@ static int publish(struct calib *cb, int si, int64_t now)
     s->oldest_quote_us = cs->oldest_us;
   }
   cs->oldest_us = 0;
+  cs->newest_us = 0;
+  cs->pub_us = now;
   double T[SURFACE_MAX_EXPIRIES];
   struct svi P[SURFACE_MAX_EXPIRIES];
   int ok[SURFACE_MAX_EXPIRIES];
@@ -829,24 +848,76 @@ static void update_metrics(struct calib *cb, int64_t now, int depth)
   }
 }
 
-int calib_tick(struct calib *cb)
+/* When surface cs is due (calib.h "Schedule"); 0 when it waits for nothing. */
+static int64_t due_at(const struct calib *cb, const struct csurf *cs)
 {
-  if (!cb)
+  if (cs->oldest_us == 0)
     return 0;
-  int64_t now = cb->c.now_us(cb->c.now_ctx);
+  int64_t quiet = cs->newest_us + cb->c.quiet_us, latest = cs->oldest_us + cb->c.cadence_us;
+  int64_t t = quiet < latest ? quiet : latest;
+  int64_t gap = cs->pub_us ? cs->pub_us + cb->c.min_gap_us : 0;
+  return t > gap ? t : gap;
+}
+
+/* Marks the surfaces this step handles: all (force), else the due ones and
+ * those changed without new quotes (staleness, roll-off). */
+static void mark_due(struct calib *cb, int64_t now, int force)
+{
+  for (int i = 0; i < cb->n_surf; i++) {
+    struct csurf *cs = &cb->surf[i];
+    cs->due = force || (cs->oldest_us == 0 ? cs->dirty : now >= due_at(cb, cs));
+  }
+}
+
+/* One step: drain, checks, fit and publish what is due.  Returns the
+ * number of surfaces published. */
+static int step(struct calib *cb, int64_t now, int force)
+{
   cb->tick_wall_us = cb->c.now_us == wall_now ? now : 0;
   int depth = qq_depth(cb->in);
   drain(cb, now);
-  expire(cb, now);
+  int check = force || now >= cb->next_check_us;
+  if (check) {
+    expire(cb, now);
+    cb->next_check_us = now + cb->c.cadence_us;
+  }
   update_staleness(cb, now);
+  mark_due(cb, now, force);
   fit_dirty(cb, now);
   int published = 0;
   for (int i = 0; i < cb->n_surf; i++)
-    if (cb->surf[i].dirty)
+    if (cb->surf[i].dirty && cb->surf[i].due)
       published += publish(cb, i, now);
-  update_metrics(cb, now, depth);
+  if (check)
+    update_metrics(cb, now, depth);
   atomic_store(&cb->last_tick_us, now_wall_us());
   return published;
+}
+
+int calib_tick(struct calib *cb)
+{
+  return cb ? step(cb, cb->c.now_us(cb->c.now_ctx), 1) : 0;
+}
+
+int64_t calib_poll(struct calib *cb, int *n_published, int *idle)
+{
+  int64_t now = cb->c.now_us(cb->c.now_ctx);
+  int n = step(cb, now, 0);
+  if (n_published)
+    *n_published = n;
+  int64_t next = cb->next_check_us;
+  int waiting = 0;
+  for (int i = 0; i < cb->n_surf; i++) {
+    int64_t t = due_at(cb, &cb->surf[i]);
+    if (t == 0)
+      continue;
+    waiting = 1;
+    if (t < next)
+      next = t;
+  }
+  if (idle)
+    *idle = !waiting;
+  return next;
 }
 
 /* ---- worker ---------------------------------------------------------- */
@@ -854,24 +925,29 @@ int calib_tick(struct calib *cb)
 static void *worker(void *arg)
 {
   struct calib *cb = arg;
-  int64_t next = now_mono_us();
-  pthread_mutex_lock(&cb->mu);
-  while (!cb->stop) {
-    pthread_mutex_unlock(&cb->mu);
-    calib_tick(cb);
-    /* Cadence boundaries, not "cadence after the tick": a slow tick does not
-     * shift the schedule, and missed ticks are skipped, not queued. */
-    int64_t t = now_mono_us();
-    next += cb->c.cadence_us;
-    if (next <= t)
-      next = t + cb->c.cadence_us - (t - next) % cb->c.cadence_us;
-    struct timespec dl = {.tv_sec = (time_t)(next / 1000000),
-                          .tv_nsec = (long)(next % 1000000) * 1000};
+  while (!atomic_load(&cb->stop)) {
+    int idle;
+    int64_t next = calib_poll(cb, NULL, &idle);
+    /* At least CALIB_MIN_SLEEP_US: a surface that cannot be published (out
+     * of memory) stays due, and must not spin the core. */
+    int64_t wait = next - cb->c.now_us(cb->c.now_ctx);
+    if (wait < CALIB_MIN_SLEEP_US)
+      wait = CALIB_MIN_SLEEP_US;
+    if (idle) {
+      /* Nothing waits: the next push (or the check) starts a step. */
+      qq_wait(cb->in, wait);
+      continue;
+    }
+    /* A surface waits for its burst to end: pushes only move that later,
+     * so sleep to the deadline (calib_stop ends it). */
+    int64_t dl_us = now_mono_us() + wait;
+    struct timespec dl = {.tv_sec = (time_t)(dl_us / 1000000),
+                          .tv_nsec = (long)(dl_us % 1000000) * 1000};
     pthread_mutex_lock(&cb->mu);
-    while (!cb->stop && now_mono_us() < next)
+    while (!atomic_load(&cb->stop) && now_mono_us() < dl_us)
       pthread_cond_timedwait(&cb->cv, &cb->mu, &dl);
+    pthread_mutex_unlock(&cb->mu);
   }
-  pthread_mutex_unlock(&cb->mu);
   return NULL;
 }
 
@@ -879,7 +955,7 @@ int calib_start(struct calib *cb)
 {
   if (!cb || cb->running)
     return ERR_BADSTATE;
-  cb->stop = 0;
+  atomic_store(&cb->stop, 0);
   if (pthread_create(&cb->thread, NULL, worker, cb) != 0)
     return ERR_NOMEM;
   cb->running = 1;
@@ -891,9 +967,10 @@ void calib_stop(struct calib *cb)
   if (!cb || !cb->running)
     return;
   pthread_mutex_lock(&cb->mu);
-  cb->stop = 1;
+  atomic_store(&cb->stop, 1);
   pthread_cond_broadcast(&cb->cv);
   pthread_mutex_unlock(&cb->mu);
+  qq_wake(cb->in);
   pthread_join(cb->thread, NULL);
   cb->running = 0;
 }

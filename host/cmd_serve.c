@@ -52,6 +52,8 @@ struct serve_opts {
   uint64_t seed;
   int backend;
   int cadence_ms;
+  int quiet_ms;   /* -1: min(3, cadence) */
+  int min_gap_ms; /* -1: min(20, cadence) */
   const char *static_dir;
   const char *allowed_origin;
   int metrics_emf;
@@ -66,15 +68,21 @@ static void serve_usage(FILE *f)
 {
   fprintf(f, "usage: volsurf serve [--port 8080] [--iface ADDR] [--listen-sim 127.0.0.1:9901]\n"
              "                     [--venues sim|deribit,okx,bybit,binance] [--seed N]\n"
-             "                     [--backend auto|cpu|gpu] [--cadence-ms 100] [--static DIR]\n"
+             "                     [--backend auto|cpu|gpu] [--cadence-ms 100] [--quiet-ms 3]\n"
+             "                     [--min-gap-ms 20] [--static DIR]\n"
              "                     [--allowed-origin ORIGIN[,ORIGIN]] [--metrics-emf]\n"
              "                     [--role all|ingest|calibrate|gateway] [--log-level info]\n"
              "                     [--ca-file PATH]\n"
              "  Runs the live service: quotes from the built-in market simulator (default,\n"
              "  served on --listen-sim and read by the real Deribit connector) or from the\n"
-             "  named venues, calibration every cadence on the slices that changed, and the\n"
-             "  dashboard, the websocket stream (/ws), /healthz and /metrics on one port.\n"
+             "  named venues, calibration of the slices that changed, and the dashboard,\n"
+             "  the websocket stream (/ws), /healthz and /metrics on one port.\n"
              "  --port 0 picks a free port (logged as \"listening\").\n"
+             "  --quiet-ms       refit a surface once its quotes were quiet this long (a\n"
+             "                   burst has landed) ...\n"
+             "  --cadence-ms     ... or when its oldest new quote is this old, whichever\n"
+             "                   comes first; also the staleness check period\n"
+             "  --min-gap-ms     least time between two versions of a surface\n"
              "  --metrics-emf    CloudWatch EMF metric lines on stdout every 10 s\n"
              "  --ca-file        PEM bundle that venue TLS peers (wss://, https://) are\n"
              "                   verified against instead of the system store\n"
@@ -82,6 +90,7 @@ static void serve_usage(FILE *f)
              "                   calibrate, gateway) talk through Kafka, which is not built in\n"
              "  Environment (overridden by flags): VOLSURF_PORT, VOLSURF_IFACE, VOLSURF_VENUES,\n"
              "  VOLSURF_LISTEN_SIM, VOLSURF_SEED, VOLSURF_FIT_BACKEND, VOLSURF_CADENCE_MS,\n"
+             "  VOLSURF_QUIET_MS, VOLSURF_MIN_GAP_MS,\n"
              "  VOLSURF_STATIC_DIR, VOLSURF_ALLOWED_ORIGIN, VOLSURF_METRICS_EMF=1,\n"
              "  VOLSURF_METRICS_NAMESPACE (default Volsurf/$VOLSURF_ENV), VOLSURF_ROLE,\n"
              "  VOLSURF_LOG_LEVEL, VOLSURF_CA_FILE.\n");
@@ -128,6 +137,10 @@ static int apply(struct serve_opts *o, const char *key, const char *v, const cha
     if (parse_int(v, 1, 60000, &n) < 0)
       goto bad;
     o->cadence_ms = (int)n;
+  } else if (strcmp(key, "quiet-ms") == 0 || strcmp(key, "min-gap-ms") == 0) {
+    if (parse_int(v, 0, 60000, &n) < 0)
+      goto bad;
+    *(key[0] == 'q' ? &o->quiet_ms : &o->min_gap_ms) = (int)n;
   } else if (strcmp(key, "static") == 0) {
     o->static_dir = v[0] ? v : NULL;
   } else if (strcmp(key, "allowed-origin") == 0) {
@@ -167,6 +180,8 @@ static const struct {
     {"VOLSURF_SEED", "seed"},
     {"VOLSURF_FIT_BACKEND", "backend"},
     {"VOLSURF_CADENCE_MS", "cadence-ms"},
+    {"VOLSURF_QUIET_MS", "quiet-ms"},
+    {"VOLSURF_MIN_GAP_MS", "min-gap-ms"},
     {"VOLSURF_STATIC_DIR", "static"},
     {"VOLSURF_ALLOWED_ORIGIN", "allowed-origin"},
     {"VOLSURF_ROLE", "role"},
@@ -185,6 +200,7 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
   o->seed = 1;
   o->backend = FIT_BACKEND_AUTO;
   o->cadence_ms = 100;
+  o->quiet_ms = o->min_gap_ms = -1;
   o->static_dir = "web/dist";
   o->role = "all";
   o->log_level = LOG_INFO;
@@ -217,6 +233,14 @@ static int parse_opts(struct serve_opts *o, int argc, char **argv)
     if (apply(o, a + 2, argv[i + 1], a) < 0)
       return ERR_INPUT;
     i++;
+  }
+  if (o->quiet_ms < 0)
+    o->quiet_ms = o->cadence_ms < 3 ? o->cadence_ms : 3;
+  if (o->min_gap_ms < 0)
+    o->min_gap_ms = o->cadence_ms < 20 ? o->cadence_ms : 20;
+  if (o->quiet_ms > o->cadence_ms || o->min_gap_ms > o->cadence_ms) {
+    fprintf(stderr, "volsurf serve: --quiet-ms and --min-gap-ms must not exceed --cadence-ms\n");
+    return ERR_INPUT;
   }
   return 0;
 }
@@ -412,6 +436,8 @@ int cmd_serve(int argc, char **argv)
   struct calib_config cc;
   calib_config_default(&cc);
   cc.cadence_us = (int64_t)sv->o.cadence_ms * 1000;
+  cc.quiet_us = (int64_t)sv->o.quiet_ms * 1000;
+  cc.min_gap_us = (int64_t)sv->o.min_gap_ms * 1000;
   cc.backend = sv->o.backend;
   if (calib_new(&cc, sv->qq, sv->mb, sv->m, wake_gateway, sv->gw, &sv->cb, err, sizeof(err)) < 0) {
     log_msg(LOG_ERROR, 0, "calibration: %s", err);
@@ -435,6 +461,8 @@ int cmd_serve(int argc, char **argv)
           : cc.backend == FIT_BACKEND_GPU ? "gpu"
                                           : "auto");
   log_int(&l, "cadence_ms", sv->o.cadence_ms);
+  log_int(&l, "quiet_ms", sv->o.quiet_ms);
+  log_int(&l, "min_gap_ms", sv->o.min_gap_ms);
   log_str(&l, "static", sv->o.static_dir);
   log_end(&l);
   lws_sul_schedule(sv->ctx, 0, &sv->sul, serve_tick, 100 * LWS_US_PER_MS);

@@ -2,8 +2,8 @@
  * calibration tick to the gateway's encoded patch (issue 4's "quote ->
  * patch" goal), from the wall-clock stamps the calib puts in struct surface.
  *
- *   quote received (surface.oldest_quote_us)   -- cadence wait + tick --+
- *   tick starts    (surface.tick_us)           -- drain, fit, build ----+
+ *   quote received (surface.oldest_quote_us)   -- rest of burst + step -+
+ *   step starts    (surface.tick_us)           -- drain, fit, build ----+
  *   put in mailbox (surface.publish_us)        -- gateway wake-up ------+
  *   gateway takes it (drain_us)                -- render, diff, encode -+
  *   patch queued to every subscriber (queued_us)

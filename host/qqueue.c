@@ -21,6 +21,7 @@ struct qqueue {
   int head; /* next item to pop */
   int n;    /* items in the ring */
   int closed;
+  int woken; /* qq_wake not yet consumed by a qq_wait */
   long n_dropped, n_pushed;
   struct qq_item *ring;
 };
@@ -107,21 +108,27 @@ int qq_push_link(struct qqueue *qq, const char *venue, int kind, int64_t ts_us)
   return taken;
 }
 
+/* Waits, the lock held, until an item, close, wake or wait_us passed. */
+static void wait_locked(struct qqueue *qq, int64_t wait_us)
+{
+  if (qq->n > 0 || qq->closed || qq->woken || wait_us <= 0)
+    return;
+  struct timespec dl;
+  clock_gettime(CLOCK_MONOTONIC, &dl);
+  int64_t ns = dl.tv_nsec + (wait_us % 1000000) * 1000;
+  dl.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
+  dl.tv_nsec = (long)(ns % 1000000000);
+  while (qq->n == 0 && !qq->closed && !qq->woken)
+    if (pthread_cond_timedwait(&qq->cv, &qq->mu, &dl) == ETIMEDOUT)
+      break;
+}
+
 int qq_pop(struct qqueue *qq, struct qq_item *out, int max, int64_t wait_us)
 {
   if (!qq || !out || max <= 0)
     return 0;
   pthread_mutex_lock(&qq->mu);
-  if (qq->n == 0 && !qq->closed && wait_us > 0) {
-    struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    int64_t ns = dl.tv_nsec + (wait_us % 1000000) * 1000;
-    dl.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
-    dl.tv_nsec = (long)(ns % 1000000000);
-    while (qq->n == 0 && !qq->closed)
-      if (pthread_cond_timedwait(&qq->cv, &qq->mu, &dl) == ETIMEDOUT)
-        break;
-  }
+  wait_locked(qq, wait_us);
   int got = 0;
   if (!qq->closed) {
     while (got < max && qq->n > 0) {
@@ -132,6 +139,28 @@ int qq_pop(struct qqueue *qq, struct qq_item *out, int max, int64_t wait_us)
   }
   pthread_mutex_unlock(&qq->mu);
   return got;
+}
+
+int qq_wait(struct qqueue *qq, int64_t wait_us)
+{
+  if (!qq)
+    return 0;
+  pthread_mutex_lock(&qq->mu);
+  wait_locked(qq, wait_us);
+  qq->woken = 0;
+  int ready = qq->n > 0 && !qq->closed;
+  pthread_mutex_unlock(&qq->mu);
+  return ready;
+}
+
+void qq_wake(struct qqueue *qq)
+{
+  if (!qq)
+    return;
+  pthread_mutex_lock(&qq->mu);
+  qq->woken = 1;
+  pthread_cond_broadcast(&qq->cv);
+  pthread_mutex_unlock(&qq->mu);
 }
 
 void qq_close(struct qqueue *qq)

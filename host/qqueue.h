@@ -42,6 +42,13 @@ int qq_push_link(struct qqueue *qq, const char *venue, int kind, int64_t ts_us);
 /* Moves up to max items to out, waiting at most wait_us for the first one
  * (0: do not wait).  Returns how many (0 on timeout or after qq_close). */
 int qq_pop(struct qqueue *qq, struct qq_item *out, int max, int64_t wait_us);
+/* Waits at most wait_us until the queue holds an item, without taking it.
+ * Returns 1 when it does, 0 on timeout, qq_wake or qq_close. */
+int qq_wait(struct qqueue *qq, int64_t wait_us);
+/* Ends the consumer's current (or next) qq_wait early, once (qq_pop leaves
+ * the wake for the next qq_wait): how a worker asked to stop is woken while
+ * it waits for quotes. */
+void qq_wake(struct qqueue *qq);
 /* Wakes a waiting consumer for good; later pushes are dropped. */
 void qq_close(struct qqueue *qq);
 int qq_depth(struct qqueue *qq);

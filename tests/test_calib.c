@@ -4,7 +4,10 @@
  * a link going down (or silent) republishes stale surfaces that keep their
  * last good fits; a fit failing its checks keeps the previous good
  * parameters with usable 0; expiries roll off; the same input gives the
- * same output; the worker thread publishes on its own. */
+ * same output; the worker thread publishes on its own; calib_poll's
+ * schedule: a burst is refit once it has been quiet, a stream that never
+ * pauses by the cadence, versions keep the minimum gap, and a surface
+ * changed without quotes (link down) goes out at once. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -420,7 +423,7 @@ static void the_same_input_gives_the_same_surfaces(void)
   free_all(b, nb);
 }
 
-static void the_worker_thread_publishes_on_its_cadence(void)
+static void the_worker_thread_publishes_on_its_own(void)
 {
   struct rig r;
   memset(&r, 0, sizeof(r));
@@ -520,6 +523,132 @@ static void smile_points_refresh_once_a_second_while_fits_follow_every_tick(void
   rig_close(&r);
 }
 
+/* Pushes the quotes of one asset received at 'at', IVs scaled by f. */
+static void push_asset(struct rig *r, const char *asset, int64_t at, double f)
+{
+  for (int i = 0; i < n_chain; i++) {
+    struct quote q = chain_q[i];
+    if (strcmp(q.asset, asset) != 0)
+      continue;
+    q.local_ts_us = q.ts_us = at;
+    q.bid_iv *= f;
+    q.ask_iv *= f;
+    q.mark_iv *= f;
+    qq_push_quotes(r->qq, &q, 1, 1);
+  }
+}
+
+/* Polls at 'at'; returns the number published, *next the next deadline. */
+static int poll_at(struct rig *r, int64_t at, int64_t *next, int *idle)
+{
+  clock_now = at;
+  int n = -1;
+  *next = calib_poll(r->cb, &n, idle);
+  return n;
+}
+
+/* Publishes everything once and drops it, so the schedule starts clean. */
+static void settle(struct rig *r)
+{
+  push_chain(r, AS_OF, 1);
+  clock_now = AS_OF + 10 * MS;
+  CU_ASSERT_EQUAL(calib_tick(r->cb), 3);
+  struct surface *s[8];
+  free_all(s, take(r, s, 8));
+}
+
+static void poll_refits_a_burst_once_it_has_been_quiet(void)
+{
+  struct rig r;
+  CU_ASSERT_EQUAL_FATAL(rig_open(&r), 0);
+  settle(&r);
+  int64_t t0 = AS_OF + 500 * MS, next;
+  int idle;
+  CU_ASSERT_EQUAL(poll_at(&r, t0, &next, &idle), 0);
+  CU_ASSERT(idle);
+  /* A BTC burst lands over 2 ms, an ETH one 1 ms later. */
+  push_asset(&r, "BTC", t0 + 1 * MS, 1.01);
+  push_asset(&r, "BTC", t0 + 2 * MS, 1.01);
+  CU_ASSERT_EQUAL(poll_at(&r, t0 + 2 * MS, &next, &idle), 0);
+  CU_ASSERT(!idle);
+  CU_ASSERT_EQUAL(next, t0 + 5 * MS); /* quiet 3 ms after its newest quote */
+  push_asset(&r, "BTC", t0 + 3 * MS, 1.01);
+  push_asset(&r, "ETH", t0 + 4 * MS, 1.01);
+  CU_ASSERT_EQUAL(poll_at(&r, t0 + 5 * MS, &next, &idle), 0); /* the burst went on */
+  CU_ASSERT_EQUAL(next, t0 + 6 * MS);
+  CU_ASSERT_EQUAL(poll_at(&r, t0 + 6 * MS, &next, &idle), 1);
+  struct surface *s[8];
+  int n = take(&r, s, 8);
+  CU_ASSERT_EQUAL_FATAL(n, 1);
+  CU_ASSERT_STRING_EQUAL(s[0]->id, "deribit.BTC");
+  CU_ASSERT_EQUAL(s[0]->as_of_us, t0 + 6 * MS);
+  free_all(s, n);
+  CU_ASSERT(!idle);
+  CU_ASSERT_EQUAL(next, t0 + 7 * MS); /* ETH's turn */
+  CU_ASSERT_EQUAL(poll_at(&r, t0 + 7 * MS, &next, &idle), 1);
+  n = take(&r, s, 8);
+  CU_ASSERT_EQUAL_FATAL(n, 1);
+  CU_ASSERT_STRING_EQUAL(s[0]->id, "deribit.ETH");
+  free_all(s, n);
+  CU_ASSERT(idle);
+  CU_ASSERT(next > t0 + 7 * MS && next <= t0 + 7 * MS + 100 * MS); /* the next check */
+  rig_close(&r);
+}
+
+static void poll_refits_a_stream_that_never_pauses_by_the_cadence(void)
+{
+  struct rig r;
+  CU_ASSERT_EQUAL_FATAL(rig_open(&r), 0);
+  settle(&r);
+  int64_t t0 = AS_OF + 500 * MS, next;
+  int idle, published = 0;
+  int64_t first = 0;
+  for (int64_t t = t0; t < t0 + 150 * MS && !first; t += 2 * MS) {
+    push_asset(&r, "SOL_USDC", t, 1.0 + (double)(t - t0) / 1e9);
+    int n = poll_at(&r, t, &next, &idle);
+    published += n;
+    if (n)
+      first = t;
+  }
+  CU_ASSERT_EQUAL(published, 1);
+  CU_ASSERT_EQUAL(first, t0 + 100 * MS); /* the oldest quote waited one cadence */
+  struct surface *s[8];
+  int n = take(&r, s, 8);
+  CU_ASSERT_EQUAL_FATAL(n, 1);
+  CU_ASSERT_STRING_EQUAL(s[0]->id, "deribit.SOL_USDC");
+  free_all(s, n);
+  rig_close(&r);
+}
+
+static void poll_keeps_the_minimum_gap_and_publishes_a_link_down_at_once(void)
+{
+  struct rig r;
+  CU_ASSERT_EQUAL_FATAL(rig_open(&r), 0);
+  settle(&r);
+  int64_t t0 = AS_OF + 500 * MS, next;
+  int idle;
+  push_asset(&r, "BTC", t0, 1.01);
+  CU_ASSERT_EQUAL(poll_at(&r, t0 + 3 * MS, &next, &idle), 1);
+  /* A burst right after the version: quiet at +7 ms, but the gap holds it
+   * to 20 ms after the previous version. */
+  push_asset(&r, "BTC", t0 + 4 * MS, 1.02);
+  CU_ASSERT_EQUAL(poll_at(&r, t0 + 7 * MS, &next, &idle), 0);
+  CU_ASSERT_EQUAL(next, t0 + 23 * MS);
+  CU_ASSERT_EQUAL(poll_at(&r, t0 + 23 * MS, &next, &idle), 1);
+  struct surface *s[8];
+  free_all(s, take(&r, s, 8));
+  /* The link drops with no quote: every surface goes out stale at once. */
+  qq_push_link(r.qq, "deribit", QQ_LINK_DOWN, t0 + 24 * MS);
+  CU_ASSERT_EQUAL(poll_at(&r, t0 + 24 * MS, &next, &idle), 3);
+  int n = take(&r, s, 8);
+  CU_ASSERT_EQUAL_FATAL(n, 3);
+  for (int i = 0; i < n; i++)
+    CU_ASSERT(s[i]->stale);
+  free_all(s, n);
+  CU_ASSERT(idle);
+  rig_close(&r);
+}
+
 int main(void)
 {
   static const struct test_case cases[] = {
@@ -530,7 +659,10 @@ int main(void)
       TEST_CASE(a_fit_failing_its_checks_keeps_the_previous_good_parameters),
       TEST_CASE(expired_expiries_roll_off_with_their_metrics),
       TEST_CASE(the_same_input_gives_the_same_surfaces),
-      TEST_CASE(the_worker_thread_publishes_on_its_cadence),
+      TEST_CASE(the_worker_thread_publishes_on_its_own),
+      TEST_CASE(poll_refits_a_burst_once_it_has_been_quiet),
+      TEST_CASE(poll_refits_a_stream_that_never_pauses_by_the_cadence),
+      TEST_CASE(poll_keeps_the_minimum_gap_and_publishes_a_link_down_at_once),
       TEST_CASE(smile_points_refresh_once_a_second_while_fits_follow_every_tick),
   };
   int rc = test_run("calib", cases, TEST_COUNT(cases));

@@ -1,11 +1,13 @@
 /* test_qqueue: the bounded quote queue (feeds -> calib): FIFO order, trace
- * ids, link events, drop counting when full, close, and a two-thread
+ * ids, link events, drop counting when full, close, wait and wake, and a two-thread
  * producer/consumer run in which every item is either delivered or counted
  * as dropped. */
 #include <pthread.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include "err.h"
+#include "now.h"
 #include "qqueue.h"
 #include "testutil.h"
 
@@ -84,6 +86,43 @@ static void close_wakes_the_consumer_and_refuses_later_pushes(void)
   qq_free(qq);
 }
 
+static void *wake_soon(void *arg)
+{
+  usleep(20000);
+  qq_wake(arg);
+  return NULL;
+}
+
+static void wait_sees_items_without_taking_them_and_a_wake_ends_it_once(void)
+{
+  struct qqueue *qq = qq_new(4);
+  CU_ASSERT_EQUAL(qq_wait(qq, 1000), 0); /* times out empty */
+  /* A wake from another thread ends a long wait early (30 s: a broken wake
+   * fails the bound below, not a timing goal). */
+  pthread_t t;
+  pthread_create(&t, NULL, wake_soon, qq);
+  int64_t t0 = now_mono_us();
+  CU_ASSERT_EQUAL(qq_wait(qq, 30000000), 0);
+  CU_ASSERT(now_mono_us() - t0 < 20000000);
+  pthread_join(t, NULL);
+  /* A wake before the wait is kept for it, and a pop does not eat it. */
+  qq_wake(qq);
+  struct qq_item it;
+  CU_ASSERT_EQUAL(qq_pop(qq, &it, 1, 0), 0);
+  t0 = now_mono_us();
+  CU_ASSERT_EQUAL(qq_wait(qq, 30000000), 0);
+  CU_ASSERT(now_mono_us() - t0 < 20000000);
+  /* Consumed: the next wait times out. */
+  CU_ASSERT_EQUAL(qq_wait(qq, 1000), 0);
+  struct quote q = mkq(1);
+  qq_push_quotes(qq, &q, 1, 7);
+  CU_ASSERT_EQUAL(qq_wait(qq, 30000000), 1);
+  CU_ASSERT_EQUAL(qq_depth(qq), 1);
+  CU_ASSERT_EQUAL(qq_pop(qq, &it, 1, 0), 1);
+  CU_ASSERT_EQUAL(it.trace_id, 7);
+  qq_free(qq);
+}
+
 #define N_PRODUCED 200000
 
 struct run {
@@ -148,6 +187,7 @@ int main(void)
       TEST_CASE(bad_arguments_are_refused),
       TEST_CASE(close_wakes_the_consumer_and_refuses_later_pushes),
       TEST_CASE(producer_and_consumer_threads_lose_nothing_uncounted),
+      TEST_CASE(wait_sees_items_without_taking_them_and_a_wake_ends_it_once),
   };
   return test_run("qqueue", cases, TEST_COUNT(cases));
 }
