@@ -13,6 +13,8 @@
 #   quote_to_patch   receive time of the oldest quote new in that version ->
 #                    patch queued (includes the wait for its burst to end,
 #                    or for the cadence)
+#   burst            oldest -> newest quote new in that version (how long the
+#                    burst took to land; part of quote_to_patch)
 #   calib            tick start -> mailbox put (drain, fit, build the version)
 #   gateway_wake     calib's mailbox put -> gateway takes the version
 #   render           gateway takes it -> patch queued (render, diff, encode)
@@ -84,7 +86,7 @@ for v in "${VARIANTS[@]}"; do
   wait "$pid" || true
   pid=
   tail -n +"$((skip + 1))" "$log" >"$dir/run-$c.log"
-  for f in quote_to_patch_ms tick_to_patch_ms calib_ms gateway_wake_ms render_ms; do
+  for f in quote_to_patch_ms burst_ms tick_to_patch_ms calib_ms gateway_wake_ms render_ms; do
     field "$dir/run-$c.log" "$f" >"$dir/$f"
     read -r n p50 p90 p99 mx < <(pct "$dir/$f")
     echo "| $v | $N | ${f%_ms} (server) | $n | $p50 | $p90 | $p99 | $mx |"

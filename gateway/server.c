@@ -179,7 +179,7 @@ static void fan_out(struct gateway *gw, struct gw_msg *m, int64_t now)
  * document and adds one shared patch to the pending messages. */
 static void publish_one(struct gateway *gw, struct surface *s)
 {
-  int64_t drain_us = latency_now_us();
+  int64_t drain_us = now_wall_us();
   int64_t now = gw_now_ms();
   cJSON *doc = proto_render(s);
   int i = gw_find_surface(gw, s->id);
@@ -222,7 +222,7 @@ static void publish_one(struct gateway *gw, struct surface *s)
     if (m) {
       fan_out(gw, m, now);
       gw_msg_unref(m);
-      latency_observe(gw->cfg.metrics, s, drain_us, latency_now_us());
+      latency_observe(gw->cfg.metrics, s, drain_us, now_wall_us());
     } else {
       /* No patch: every subscriber needs a snapshot instead. */
       flush_pending(gw, now);

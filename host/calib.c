@@ -767,6 +767,7 @@ static int publish(struct calib *cb, int si, int64_t now)
   if (cb->tick_wall_us) {
     s->tick_us = cb->tick_wall_us;
     s->oldest_quote_us = cs->oldest_us;
+    s->newest_quote_us = cs->newest_us;
   }
   cs->oldest_us = 0;
   cs->newest_us = 0;

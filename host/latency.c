@@ -1,19 +1,10 @@
 /* latency: quote/tick -> patch latency of a surface version (latency.h). */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "latency.h"
 
 #include <math.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "log.h"
-
-int64_t latency_now_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static double span_ms(int64_t from_us, int64_t to_us)
 {
@@ -24,7 +15,7 @@ static double span_ms(int64_t from_us, int64_t to_us)
 
 struct latency_sample latency_of(const struct surface *s, int64_t drain_us, int64_t queued_us)
 {
-  struct latency_sample r = {NAN, NAN, NAN, NAN, NAN};
+  struct latency_sample r = {NAN, NAN, NAN, NAN, NAN, NAN};
   if (!s)
     return r;
   r.tick_to_patch_ms = span_ms(s->tick_us, queued_us);
@@ -32,6 +23,7 @@ struct latency_sample latency_of(const struct surface *s, int64_t drain_us, int6
   r.gateway_wake_ms = span_ms(s->publish_us, drain_us);
   r.calib_ms = span_ms(s->tick_us, s->publish_us);
   r.render_ms = span_ms(drain_us, queued_us);
+  r.burst_ms = span_ms(s->oldest_quote_us, s->newest_quote_us);
   return r;
 }
 
@@ -56,5 +48,6 @@ void latency_observe(struct metrics *m, const struct surface *s, int64_t drain_u
   log_num(&l, "gateway_wake_ms", r.gateway_wake_ms);
   log_num(&l, "calib_ms", r.calib_ms);
   log_num(&l, "render_ms", r.render_ms);
+  log_num(&l, "burst_ms", r.burst_ms);
   log_end(&l);
 }

@@ -30,10 +30,8 @@ struct latency_sample {
   double gateway_wake_ms;
   double calib_ms;  /* tick start -> mailbox put (drain, fit, build) */
   double render_ms; /* gateway takes it -> patch queued (render, diff, encode, fan-out) */
+  double burst_ms;  /* oldest -> newest quote new in the version: how long its burst took to land */
 };
-
-/* The wall clock (CLOCK_REALTIME) in us, the clock of the stamps. */
-int64_t latency_now_us(void);
 
 /* Pure: the sample of version s taken by the gateway at drain_us whose
  * patch was queued at queued_us.  Any thread. */
@@ -41,7 +39,8 @@ struct latency_sample latency_of(const struct surface *s, int64_t drain_us, int6
 
 /* Records the first three of latency_of's values, where finite, in m
  * (NULL: no-op) and writes one debug log line ("patch latency": surface,
- * version, all five values) for bench/latency.sh.  Any thread. */
+ * version, all six values) for bench/latency.sh.  Any thread.  The stamps
+ * are on the wall clock (now_wall_us). */
 void latency_observe(struct metrics *m, const struct surface *s, int64_t drain_us,
                      int64_t queued_us);
 

@@ -63,6 +63,7 @@ struct surface {
    * calib on another clock, e.g. replay, leaves them 0): host/latency.h. */
   int64_t tick_us;         /* start of the calibration tick that built it */
   int64_t oldest_quote_us; /* receive time of the oldest quote new in this version (0: none) */
+  int64_t newest_quote_us; /* ... and of the newest (0: none) */
   int64_t publish_us;      /* when it was put into the mailbox */
 };
 

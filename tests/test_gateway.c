@@ -22,6 +22,7 @@
 #include "fakesurf.h"
 #include "gateway.h"
 #include "latency.h"
+#include "now.h"
 #include "protocol.h"
 
 /* ---- server fixture ---- */
@@ -716,7 +717,7 @@ static void stamped_patches_are_timed_from_quote_and_tick(void)
   CU_ASSERT_FATAL(fd >= 0);
   for (int step = 0; step < 2; step++) {
     struct surface *v = fakesurf_new("deribit", "BTC", 2, step, 3, 4);
-    int64_t now = latency_now_us();
+    int64_t now = now_wall_us();
     v->oldest_quote_us = now - 80000;
     v->tick_us = now - 30000;
     v->publish_us = now - 20000;

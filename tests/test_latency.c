@@ -13,6 +13,7 @@ static struct surface *stamped(int64_t quote_us, int64_t tick_us, int64_t publis
   struct surface *s = surface_new(1, 0);
   snprintf(s->id, sizeof(s->id), "deribit.BTC");
   s->oldest_quote_us = quote_us;
+  s->newest_quote_us = quote_us ? quote_us + 12500 : 0;
   s->tick_us = tick_us;
   s->publish_us = publish_us;
   return s;
@@ -27,6 +28,7 @@ static void spans_run_from_each_stamp_to_the_patch(void)
   CU_ASSERT_DOUBLE_EQUAL(r.gateway_wake_ms, 0.5, 1e-9);
   CU_ASSERT_DOUBLE_EQUAL(r.calib_ms, 10.5, 1e-9);
   CU_ASSERT_DOUBLE_EQUAL(r.render_ms, 4.25, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(r.burst_ms, 12.5, 1e-9);
   surface_free(s);
 }
 
@@ -37,6 +39,7 @@ static void unknown_or_reversed_stamps_give_nan(void)
   CU_ASSERT(isnan(r.quote_to_patch_ms));
   CU_ASSERT(isnan(r.tick_to_patch_ms));
   CU_ASSERT(isnan(r.gateway_wake_ms));
+  CU_ASSERT(isnan(r.burst_ms));
   r = latency_of(NULL, 1, 2);
   CU_ASSERT(isnan(r.tick_to_patch_ms));
   surface_free(s);
