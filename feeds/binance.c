@@ -132,7 +132,7 @@ int binance_parse(const struct listing *listing, const char *msg, size_t len, in
   } else {
     norm_reject(b, st, FEEDS_REJ_SHAPE);
   }
-  cJSON_Delete(root);
+  norm_json_free(root);
   return b->n;
 }
 
@@ -172,6 +172,6 @@ int binance_parse_rest_mark(const struct listing *listing, const char *msg, size
     const cJSON *row;
     cJSON_ArrayForEach(row, root) binance_rest_row(listing, row, local_ts_us, b, st);
   }
-  cJSON_Delete(root);
+  norm_json_free(root);
   return b->n;
 }

@@ -134,7 +134,7 @@ int bybit_parse(const struct listing *listing, const char *msg, size_t len, int6
       bybit_row(listing, data, &bybit_ws, norm_ms_to_us(ts_ms), local_ts_us, b, st);
     }
   }
-  cJSON_Delete(root);
+  norm_json_free(root);
   return b->n;
 }
 
@@ -162,6 +162,6 @@ int bybit_parse_rest_tickers(const struct listing *listing, const char *msg, siz
     const cJSON *row;
     cJSON_ArrayForEach(row, list) bybit_row(listing, row, &bybit_rest, ts_us, local_ts_us, b, st);
   }
-  cJSON_Delete(root);
+  norm_json_free(root);
   return b->n;
 }

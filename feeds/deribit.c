@@ -170,7 +170,7 @@ int deribit_parse(const struct listing *listing, const char *msg, size_t len, in
   } else {
     norm_reject(b, st, FEEDS_REJ_SHAPE);
   }
-  cJSON_Delete(root);
+  norm_json_free(root);
   return b->n;
 }
 
@@ -221,6 +221,6 @@ int deribit_parse_book_summary(const struct listing *listing, const char *msg, s
     const cJSON *row;
     cJSON_ArrayForEach(row, res) deribit_summary_row(listing, row, local_ts_us, b, st);
   }
-  cJSON_Delete(root);
+  norm_json_free(root);
   return b->n;
 }

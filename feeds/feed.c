@@ -821,6 +821,7 @@ struct feeds *feeds_new_ca(struct lws_context *ctx, struct qqueue *out, struct m
                            const char *ca_file)
 {
   static int curl_ready;
+  norm_json_init(); /* before the REST thread parses with cJSON */
   if (!ctx || !out)
     return NULL;
   if (!curl_ready) {

@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,81 @@ void norm_reject_row(struct feeds_batch *b, struct feeds_stats *st, int reason)
   st->n_rejected[reason]++;
 }
 
+/* The arena (norm.h): cJSON's hooks are process-wide, so they bump-allocate
+ * only while this thread has a parse open, and otherwise (other threads,
+ * other cJSON users, a tree over the arena) use malloc/free.  A pointer is
+ * freed with free() unless it lies in this thread's arena. */
+struct arena {
+  unsigned char *base;
+  size_t used;
+  int open;
+};
+static pthread_key_t arena_key;
+static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+static _Thread_local struct arena *arena_tls;
+
+static void arena_destroy(void *p)
+{
+  struct arena *a = p;
+  free(a->base);
+  free(a);
+}
+
+static void *arena_malloc(size_t n)
+{
+  struct arena *a = arena_tls;
+  size_t need = (n + 15) & ~(size_t)15;
+  if (a && a->open && need >= n && need <= NORM_ARENA_BYTES - a->used) {
+    void *p = a->base + a->used;
+    a->used += need;
+    return p;
+  }
+  return malloc(n);
+}
+
+static void arena_free(void *p)
+{
+  struct arena *a = arena_tls;
+  if (a && (unsigned char *)p >= a->base && (unsigned char *)p < a->base + NORM_ARENA_BYTES)
+    return;
+  free(p);
+}
+
+static void arena_init(void)
+{
+  pthread_key_create(&arena_key, arena_destroy);
+  cJSON_Hooks h = {arena_malloc, arena_free};
+  cJSON_InitHooks(&h);
+}
+
+void norm_json_init(void)
+{
+  pthread_once(&arena_once, arena_init);
+}
+
+/* This thread's arena, opened and emptied; NULL (plain malloc) if it cannot
+ * be had. */
+static struct arena *arena_open(void)
+{
+  norm_json_init();
+  struct arena *a = arena_tls;
+  if (!a) {
+    a = calloc(1, sizeof(*a));
+    if (a)
+      a->base = malloc(NORM_ARENA_BYTES);
+    if (!a || !a->base || pthread_setspecific(arena_key, a) != 0) {
+      if (a)
+        free(a->base);
+      free(a);
+      return NULL;
+    }
+    arena_tls = a;
+  }
+  a->used = 0;
+  a->open = 1;
+  return a;
+}
+
 struct cJSON *norm_json_parse(const char *msg, size_t len, size_t cap, struct feeds_batch *b,
                               struct feeds_stats *st)
 {
@@ -64,12 +140,21 @@ struct cJSON *norm_json_parse(const char *msg, size_t len, size_t cap, struct fe
     norm_reject(b, st, FEEDS_REJ_JSON);
     return NULL;
   }
+  arena_open();
   cJSON *root = cJSON_ParseWithLength(msg, len);
   if (!root) {
+    norm_json_free(NULL);
     norm_reject(b, st, FEEDS_REJ_JSON);
     return NULL;
   }
   return root;
+}
+
+void norm_json_free(struct cJSON *root)
+{
+  cJSON_Delete(root);
+  if (arena_tls)
+    arena_tls->open = 0;
 }
 
 struct quote *norm_next_quote(struct feeds_batch *b, struct feeds_stats *st, const char *venue,

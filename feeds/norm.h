@@ -8,7 +8,8 @@
  * Invariants: a normalizer never crashes on input; every message it cannot
  * use is counted once in feeds_stats under one reason; missing values are
  * NaN, never 0; IVs leave here as fractions.  Nothing here allocates except
- * cJSON's parse tree, which the caller of norm_json_parse frees.
+ * cJSON's parse tree, which the caller of norm_json_parse frees with
+ * norm_json_free.
  * Thread use: a stats/batch pair belongs to one thread (the I/O loop). */
 #ifndef VOLSURF_FEEDS_NORM_H
 #define VOLSURF_FEEDS_NORM_H
@@ -102,11 +103,22 @@ void norm_reject(struct feeds_batch *b, struct feeds_stats *st, int reason);
 /* Counts one rejected row of an otherwise usable message. */
 void norm_reject_row(struct feeds_batch *b, struct feeds_stats *st, int reason);
 
-/* Counts the message, applies the size cap and parses it.  Returns the tree
- * (caller frees with cJSON_Delete), or NULL after counting TOO_BIG or JSON
- * and marking the batch rejected.  'msg' need not be NUL-terminated. */
+/* Counts the message, applies the size cap and parses it.  Returns the tree,
+ * or NULL after counting TOO_BIG or JSON and marking the batch rejected.
+ * 'msg' need not be NUL-terminated.  The tree's nodes come from a
+ * per-thread arena of NORM_ARENA_BYTES (malloc beyond it): a venue message
+ * is tens of small nodes, and malloc/free of them was a fifth of the I/O
+ * thread.  So: one tree per thread at a time, freed with norm_json_free
+ * before the next norm_json_parse on that thread, nothing of it kept. */
+#define NORM_ARENA_BYTES (256u << 10)
 struct cJSON *norm_json_parse(const char *msg, size_t len, size_t cap, struct feeds_batch *b,
                               struct feeds_stats *st);
+/* Frees a norm_json_parse tree (NULL-safe) and ends its arena use. */
+void norm_json_free(struct cJSON *root);
+/* Installs the arena's cJSON hooks (process-wide; norm_json_parse does it on
+ * first use).  Call it before starting threads that use cJSON, so that the
+ * hooks do not change under them. */
+void norm_json_init(void);
 
 /* Next free quote slot, initialized with quote_init and the venue/receive
  * time filled in; NULL (row counted FULL) when the batch is full. */

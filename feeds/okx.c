@@ -337,7 +337,7 @@ int okx_parse(struct okx *o, const struct listing *listing, const char *msg, siz
   } else {
     okx_rows(o, listing, okx_channel_of(ch->valuestring), data, local_ts_us, b, st);
   }
-  cJSON_Delete(root);
+  norm_json_free(root);
   return b->n;
 }
 
@@ -362,6 +362,6 @@ int okx_parse_rest(struct okx *o, const struct listing *listing, const char *cha
   } else {
     okx_rows(o, listing, ch, data, local_ts_us, b, st);
   }
-  cJSON_Delete(root);
+  norm_json_free(root);
   return b->n;
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "norm.h"
 
 #define SIM_TEXT_MAX 2048    /* one ticker or instrument row */
 #define SIM_HTTP_CHUNK 16384 /* bytes per HTTP body write */
@@ -897,6 +898,7 @@ struct sim_server *sim_server_start(const struct sim_server_config *cfg, char *e
   char host[128];
   int port;
   const char *why = "out of memory";
+  norm_json_init(); /* before the service thread parses with cJSON */
   struct sim_server *s = calloc(1, sizeof(*s));
   if (!s)
     goto fail;

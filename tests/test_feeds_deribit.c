@@ -2,11 +2,13 @@
  * and documented payloads in tests/fixtures/deribit/ (provenance in
  * tests/fixtures/README.md): percent IVs to fractions, the 0 / 500 / null
  * sentinels, inverse vs USDC premiums, decimal strikes, expiry from the
- * listing or the symbol, heartbeat and response classification, and bad
- * input counted by reason. */
+ * listing or the symbol, heartbeat and response classification, bad input
+ * counted by reason, and the per-thread parse arena (norm.h). */
 #ifdef VOLSURF_HAVE_CJSON
 
+#include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -334,6 +336,88 @@ static void every_one_byte_change_of_a_ticker_is_handled_without_a_crash(void)
   feeds_fuzz_one_byte("ticker_btc_5jun20_9250_c.json", parse_msg);
 }
 
+/* The book summary fixture with its one row repeated n times. */
+static char *book_summary_rows(int n, size_t *len)
+{
+  size_t flen;
+  char *f = fixture("book_summary_btc_2026.json", &flen);
+  char *a = strchr(f, '['), *z = strrchr(f, ']');
+  size_t row = (size_t)(z - a - 1), head = (size_t)(a - f + 1);
+  char *out = malloc(head + (size_t)n * (row + 1) + 8);
+  memcpy(out, f, head);
+  size_t k = head;
+  for (int i = 0; i < n; i++) {
+    if (i)
+      out[k++] = ',';
+    memcpy(out + k, a + 1, row);
+    k += row;
+  }
+  k += (size_t)sprintf(out + k, "]}");
+  free(f);
+  *len = k;
+  return out;
+}
+
+#define ARENA_ROUNDS 2000
+
+struct arena_run {
+  const char *msg;
+  size_t len;
+  struct quote want;
+  int bad;
+};
+
+static void *parse_rounds(void *arg)
+{
+  struct arena_run *r = arg;
+  struct quote q[2];
+  unsigned fl[2];
+  struct feeds_batch b;
+  struct feeds_stats st;
+  memset(&st, 0, sizeof(st));
+  feeds_batch_init(&b, q, fl, 2);
+  for (int i = 0; i < ARENA_ROUNDS; i++)
+    r->bad += deribit_parse(NULL, r->msg, r->len, LOCAL_TS, &b, &st) != 1 ||
+              memcmp(&q[0], &r->want, sizeof(q[0])) != 0;
+  return NULL;
+}
+
+static void the_parse_arena_spills_past_its_size_and_is_one_per_thread(void)
+{
+  reset();
+  size_t tlen;
+  char *ticker = fixture("ticker_btc_5jun20_9250_c.json", &tlen);
+  CU_ASSERT_EQUAL_FATAL(deribit_parse(NULL, ticker, tlen, LOCAL_TS, &batch, &stats), 1);
+  struct quote first = quotes[0];
+  /* ~700 kB of rows: a tree several times the arena, the rest from malloc
+   * (freed with free(); ASan and LSan watch this in the asan build). */
+  size_t blen;
+  char *big = book_summary_rows(1000, &blen);
+  CU_ASSERT(blen < FEEDS_MSG_MAX);
+  reset();
+  CU_ASSERT_EQUAL(deribit_parse_book_summary(NULL, big, blen, LOCAL_TS, &batch, &stats), 8);
+  CU_ASSERT_EQUAL(stats.n_rejected[FEEDS_REJ_FULL], 992);
+  free(big);
+  /* The arena is reused from its start: the same quote again. */
+  reset();
+  CU_ASSERT_EQUAL(deribit_parse(NULL, ticker, tlen, LOCAL_TS, &batch, &stats), 1);
+  CU_ASSERT_EQUAL(memcmp(&quotes[0], &first, sizeof(first)), 0);
+  /* cJSON used outside a parse takes malloc and gives back with free. */
+  cJSON *o = cJSON_Parse("{\"a\":[1,2,3],\"b\":\"text\"}");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+  CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "a")), 3);
+  cJSON_Delete(o);
+  /* Two threads parsing at once, each in its own arena. */
+  struct arena_run r[2] = {{ticker, tlen, first, 0}, {ticker, tlen, first, 0}};
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++)
+    pthread_create(&t[i], NULL, parse_rounds, &r[i]);
+  for (int i = 0; i < 2; i++)
+    pthread_join(t[i], NULL);
+  CU_ASSERT_EQUAL(r[0].bad + r[1].bad, 0);
+  free(ticker);
+}
+
 int main(void)
 {
   static const struct test_case cases[] = {
@@ -356,6 +440,7 @@ int main(void)
       TEST_CASE(full_batch_drops_the_row_and_counts_it),
       TEST_CASE(every_prefix_of_a_ticker_is_handled_without_a_crash),
       TEST_CASE(every_one_byte_change_of_a_ticker_is_handled_without_a_crash),
+      TEST_CASE(the_parse_arena_spills_past_its_size_and_is_one_per_thread),
   };
   return test_run("feeds_deribit", cases, TEST_COUNT(cases));
 }
