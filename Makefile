@@ -3,13 +3,14 @@
 #               `volsurf serve` on its embedded simulated market (port 8080)
 #   make test   install deps, build with -Werror, run every test suite
 #   make asan   the whole suite under AddressSanitizer + UBSan
+#   make tsan   the whole suite under ThreadSanitizer (a reported race fails it)
 #   make web    build the dashboard (web/dist; npm ci from the lock file when needed)
 #   make web-test  Vitest + the Playwright end-to-end test of the dashboard
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps build run sample test asan bench clean format web web-test
+.PHONY: deps build run sample test asan tsan bench clean format web web-test
 
 deps:
 	./scripts/setup-deps.sh
@@ -44,6 +45,12 @@ asan: deps
 	cmake --build $(BUILD)-asan -j $(JOBS)
 	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS)
 
+tsan: deps
+	cmake -S . -B $(BUILD)-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOLSURF_WERROR=ON \
+	  -DVOLSURF_TSAN=ON -DVOLSURF_CUDA=OFF $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-tsan -j $(JOBS)
+	cd $(BUILD)-tsan && ctest --output-on-failure -j $(JOBS)
+
 web:
 	./scripts/web.sh build
 
@@ -51,7 +58,7 @@ web-test: build
 	VOLSURF_BIN=$(BUILD)/host/volsurf ./scripts/web.sh test
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan
 
 format:
 	git ls-files "*.c" "*.h" "*.cu" | xargs clang-format -i

@@ -53,8 +53,6 @@ static void *serve(void *arg)
   struct server *s = arg;
   while (!atomic_load(&s->stop))
     lws_service(s->ctx, 0);
-  gw_free(s->gw);
-  lws_context_destroy(s->ctx);
   return NULL;
 }
 
@@ -93,6 +91,11 @@ static void server_stop(struct server *s)
   atomic_store(&s->stop, 1);
   lws_cancel_service(s->ctx);
   pthread_join(s->th, NULL);
+  /* After the join: the service thread may see 'stop' before the cancel,
+   * and the context must outlive that cancel.  This thread services the
+   * close frames now. */
+  gw_free(s->gw);
+  lws_context_destroy(s->ctx);
   surface_mailbox_free(s->mb);
   metrics_free(s->m);
 }
