@@ -390,6 +390,10 @@ static void drain(struct calib *cb, int64_t now)
       const struct qq_item *it = &cb->items[i];
       const struct quote *q = &it->q;
       int64_t t = q->local_ts_us > 0 ? q->local_ts_us : q->ts_us > 0 ? q->ts_us : now;
+      /* A stamp from the future (a venue clock, no receive time) would hold
+       * its surface's schedule back until the clock reached it. */
+      if (t > now)
+        t = now;
       struct cvenue *v = venue_get(cb, q->venue, t);
       if (v && t > v->last_us)
         v->last_us = t;

@@ -649,6 +649,31 @@ static void poll_keeps_the_minimum_gap_and_publishes_a_link_down_at_once(void)
   rig_close(&r);
 }
 
+static void poll_does_not_let_a_future_venue_stamp_hold_a_surface_back(void)
+{
+  struct rig r;
+  CU_ASSERT_EQUAL_FATAL(rig_open(&r), 0);
+  settle(&r);
+  int64_t t0 = AS_OF + 500 * MS, next;
+  int idle;
+  /* No receive time, and a venue time a day ahead: read as received now. */
+  for (int i = 0; i < n_chain; i++) {
+    struct quote q = chain_q[i];
+    if (strcmp(q.asset, "ETH") != 0)
+      continue;
+    q.local_ts_us = 0;
+    q.ts_us = t0 + DAY_US;
+    q.bid_iv *= 1.01;
+    qq_push_quotes(r.qq, &q, 1, 1);
+  }
+  CU_ASSERT_EQUAL(poll_at(&r, t0, &next, &idle), 0);
+  CU_ASSERT_EQUAL(next, t0 + 3 * MS);
+  CU_ASSERT_EQUAL(poll_at(&r, t0 + 3 * MS, &next, &idle), 1);
+  struct surface *s[8];
+  free_all(s, take(&r, s, 8));
+  rig_close(&r);
+}
+
 int main(void)
 {
   static const struct test_case cases[] = {
@@ -663,6 +688,7 @@ int main(void)
       TEST_CASE(poll_refits_a_burst_once_it_has_been_quiet),
       TEST_CASE(poll_refits_a_stream_that_never_pauses_by_the_cadence),
       TEST_CASE(poll_keeps_the_minimum_gap_and_publishes_a_link_down_at_once),
+      TEST_CASE(poll_does_not_let_a_future_venue_stamp_hold_a_surface_back),
       TEST_CASE(smile_points_refresh_once_a_second_while_fits_follow_every_tick),
   };
   int rc = test_run("calib", cases, TEST_COUNT(cases));
