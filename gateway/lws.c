@@ -24,8 +24,12 @@ struct gw_pss {
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len);
 
+/* rx_buffer_size 1024 keeps an idle client small (inbound messages are
+ * tiny); tx_packet_size must be set apart, or lws caps every send() at the
+ * rx size and a 3 kB patch leaves in three sends, the rest copied aside and
+ * each piece waiting for another poll() over every socket. */
 static const struct lws_protocols gw_protocols[] = {
-    {"volsurf.v1", callback, sizeof(struct gw_pss), 1024, 0, NULL, 0},
+    {"volsurf.v1", callback, sizeof(struct gw_pss), 1024, 0, NULL, GW_WRITE_BATCH_BYTES},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 static struct gw_handle *handle_of(struct lws *wsi)

@@ -208,7 +208,11 @@ static void publish_one(struct gateway *gw, struct surface *s)
   memcpy(g->checksum, sum, sizeof(sum));
   g->stale = s->stale != 0;
   int n_exp = count_expiries(g->doc);
-  int set_changed = is_new || n_exp != g->n_expiries;
+  /* A new surface is listed at once; a changed expiry count (a roll-off,
+   * a listing) waits for the heartbeats, so that an expiry that comes and
+   * goes cannot send every client a list per version. */
+  if (!is_new && n_exp != g->n_expiries)
+    gw->surfaces_dirty = 1;
   g->n_expiries = n_exp;
   gw_msg_unref(g->snap);
   g->snap = NULL;
@@ -231,8 +235,10 @@ static void publish_one(struct gateway *gw, struct surface *s)
           lws_callback_on_writable(p->wsi);
     }
   }
-  if (set_changed && rebuild_surfaces_msg(gw) == 0)
+  if (is_new && rebuild_surfaces_msg(gw) == 0) {
     fan_out(gw, gw->surfaces_msg, now);
+    gw->surfaces_dirty = 0;
+  }
   surface_free(s);
   return;
 drop:
@@ -530,13 +536,18 @@ int gw_msg_type_of(const struct gw_msg *m)
   return GW_MSGT_ERROR;
 }
 
-/* Once per heartbeat_ms: closes stuck clients, sends heartbeats, flushes
- * the counters. */
+/* Once per heartbeat_ms: closes stuck clients, sends the surfaces list if
+ * an expiry count changed, sends heartbeats, flushes the counters. */
 void gw_tick(struct gateway *gw)
 {
   int64_t now = gw_now_ms();
   char buf[GW_HB_CAP];
   struct proto_hb hb[PROTO_MAX_SUBS];
+  struct gw_msg *list = NULL;
+  if (gw->surfaces_dirty && rebuild_surfaces_msg(gw) == 0) {
+    list = gw->surfaces_msg;
+    gw->surfaces_dirty = 0;
+  }
   for (struct gw_peer *p = gw->peers; p; p = p->next) {
     if (p->q.close_code)
       continue;
@@ -545,6 +556,8 @@ void gw_tick(struct gateway *gw)
       lws_callback_on_writable(p->wsi);
       continue;
     }
+    if (list && gwc_push(&p->q, list, now) == GWC_DROPPED)
+      gw->k.dropped[GW_DROP_QUEUE_FULL]++;
     for (int i = 0; i < p->q.n_subs; i++) {
       struct gw_surf *s = &gw->surf[p->q.subs[i].surf];
       hb[i] = (struct proto_hb){s->id, s->seq, s->stale};

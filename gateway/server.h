@@ -102,6 +102,7 @@ struct gateway {
   struct gw_surf surf[GW_MAX_SURFACES];
   int n_surf;
   struct gw_msg *surfaces_msg; /* cached "surfaces" list */
+  int surfaces_dirty;          /* an expiry count changed: list goes out with the heartbeats */
   struct gw_peer *peers;
   int n_peers;
   struct gw_msg *pend[GW_MAX_PENDING]; /* published, not yet offered to the peers */

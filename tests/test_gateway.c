@@ -508,6 +508,74 @@ static void subscribe_gives_snapshot_and_patches_reproduce_the_document(void)
 
 /* Several patches queued for one client at once leave in one corked
  * burst (gw_peer_writable): every frame must still arrive whole, in order. */
+/* Reads one message; counts the lists the server sent on its own (no id;
+ * keeping the listed BTC expiry count), heartbeats and patches.  0 on a
+ * read error. */
+static int count_next(int fd, int *lists, int *count, int *beats, int *patches)
+{
+  char *p;
+  int code = 0;
+  if (ws_recv(fd, &p, &code) != 1) {
+    free(p);
+    return 0;
+  }
+  cJSON *m = cJSON_Parse(p);
+  free(p);
+  const char *t = str(m, "type");
+  *beats += strcmp(t, "heartbeat") == 0;
+  *patches += strcmp(t, "patch") == 0;
+  if (strcmp(t, "surfaces") == 0 && !cJSON_HasObjectItem(m, "id")) {
+    (*lists)++;
+    *count = (int)num(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "surfaces"), 0),
+                      "expiries");
+  }
+  cJSON_Delete(m);
+  return 1;
+}
+
+static void an_expiry_count_change_is_listed_with_the_heartbeats_not_per_version(void)
+{
+  struct server s;
+  start_default(&s); /* heartbeats every 200 ms */
+  int fd = ws_connect(s.port);
+  CU_ASSERT_FATAL(fd >= 0);
+  publish(&s, "BTC", 0, 4, 5);
+  for (int i = 0; i < 100; i++) {
+    ws_send(fd, "{\"type\":\"list\",\"id\":7}"); /* replies carry the id */
+    cJSON *l = ws_next(fd, "surfaces");
+    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(l, "surfaces"));
+    cJSON_Delete(l);
+    if (n == 1)
+      break;
+  }
+  uint64_t seq = 0;
+  cJSON *doc = subscribe(fd, "BTC", &seq);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+  /* An expiry leaves at every step 4 mod 5 and is back at the next: 8 count
+   * changes in 20 versions, each taken by the gateway (its patch read)
+   * before the next, all within a few heartbeats at most. */
+  int lists = 0, count = -1, beats = 0, patches = 0, ok = 1;
+  for (int step = 1; step <= 20 && ok; step++) {
+    publish(&s, "BTC", step, 4, 5);
+    int want = patches + 1;
+    for (int i = 0; i < 100 && ok && patches < want; i++)
+      ok = count_next(fd, &lists, &count, &beats, &patches);
+  }
+  CU_ASSERT_TRUE_FATAL(ok);
+  int beats_during = beats;
+  for (int i = 0; i < 1000 && ok && beats < beats_during + 2; i++)
+    ok = count_next(fd, &lists, &count, &beats, &patches);
+  CU_ASSERT_EQUAL(patches, 20);
+  /* One list per heartbeat sweep that followed a change, not one per
+   * change (8). */
+  CU_ASSERT(lists >= 1 && lists <= beats_during + 1);
+  CU_ASSERT(lists < 8);
+  CU_ASSERT_EQUAL(count, 4); /* the last list has the current count */
+  cJSON_Delete(doc);
+  close(fd);
+  server_stop(&s);
+}
+
 static void patches_of_several_surfaces_published_together_all_arrive_in_order(void)
 {
   static const char *const assets[3] = {"BTC", "ETH", "SOL_USDC"};
@@ -855,6 +923,7 @@ int main(void)
       TEST_CASE(client_gets_hello_then_surfaces_on_connect),
       TEST_CASE(subscribe_gives_snapshot_and_patches_reproduce_the_document),
       TEST_CASE(patches_of_several_surfaces_published_together_all_arrive_in_order),
+      TEST_CASE(an_expiry_count_change_is_listed_with_the_heartbeats_not_per_version),
       TEST_CASE(bad_client_messages_get_error_replies_and_are_counted),
       TEST_CASE(twenty_protocol_errors_close_with_4001),
       TEST_CASE(frame_over_64k_closes_with_1009),
