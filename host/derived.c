@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 /* Farthest |k| the strike search goes (K/F from e^-20 to e^20). */
 #define DERIVED_K_MAX 20.0
@@ -190,6 +191,9 @@ static void derived_fill(const struct derived_smile *s, int conv, struct derived
 
 static void derived_clear(int conv, struct derived *out)
 {
+  /* Padding too: results are compared and hashed byte for byte (replay,
+   * the determinism tests). */
+  memset(out, 0, sizeof(*out));
   out->delta_conv = conv;
   out->atm_vol = NAN;
   out->vol_c25 = out->vol_p25 = out->vol_c10 = out->vol_p10 = NAN;
