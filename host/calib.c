@@ -16,7 +16,7 @@
  *      parameters and reads usable 0;
  *   6. for every marked, due surface: calendar checks along its expiries,
  *      constant-maturity nodes, one new immutable struct surface version,
- *      surface_mailbox_put, on_publish.
+ *      surface_mailbox_put; then one on_publish if any went out.
  *
  * State lives here and only here (one owner thread).  Groups are found by
  * an open-addressing hash of (venue, asset, expiry); removals (expiry roll
@@ -826,8 +826,6 @@ static int publish(struct calib *cb, int si, int64_t now)
     log_msg(LOG_WARN, cs->trace_id, "mailbox full: surface %s not published", cs->id);
     return 0;
   }
-  if (cb->on_publish)
-    cb->on_publish(cb->publish_ctx);
   return 1;
 }
 
@@ -893,6 +891,8 @@ static int step(struct calib *cb, int64_t now, int force)
   for (int i = 0; i < cb->n_surf; i++)
     if (cb->surf[i].dirty && cb->surf[i].due)
       published += publish(cb, i, now);
+  if (published && cb->on_publish)
+    cb->on_publish(cb->publish_ctx);
   if (check)
     update_metrics(cb, now, depth);
   atomic_store(&cb->last_tick_us, now_wall_us());

@@ -22,8 +22,10 @@
  * Fits that fail diag_usable keep the previous good parameters (usable = 0).
  *
  * Threads: calib_start runs one worker thread; 'on_publish' is called from it
- * after each put into the mailbox (cmd_serve passes lws_cancel_service to
- * wake the I/O loop).  calib_stop joins it.  Nothing else is shared. */
+ * once after each step that put versions into the mailbox (cmd_serve passes
+ * lws_cancel_service to wake the I/O loop: one wake-up, one walk of the
+ * loop's sockets, per step, not per surface).  calib_stop joins it.
+ * Nothing else is shared. */
 #ifndef VOLSURF_CALIB_H
 #define VOLSURF_CALIB_H
 
@@ -56,7 +58,8 @@ struct calib_config {
   void *now_ctx;
 };
 
-/* Called from the worker after each publish; must be thread-safe. */
+/* Called from the worker after each step that published; must be
+ * thread-safe. */
 typedef void (*calib_publish_fn)(void *ctx);
 
 void calib_config_default(struct calib_config *c);
