@@ -416,6 +416,22 @@ static void client_gets_hello_then_surfaces_on_connect(void)
 
 /* Subscribes fd to deribit.<asset> and returns the snapshot's document
  * (copied) and seq. */
+/* Asks for the list until it shows n surfaces (at most 100 times); 1 when
+ * it did.  The requests carry an id, so that their replies can be told
+ * from the lists the server sends on its own. */
+static int wait_listed(int fd, int n)
+{
+  for (int i = 0; i < 100; i++) {
+    ws_send(fd, "{\"type\":\"list\",\"id\":7}");
+    cJSON *l = ws_next(fd, "surfaces");
+    int k = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(l, "surfaces"));
+    cJSON_Delete(l);
+    if (k == n)
+      return 1;
+  }
+  return 0;
+}
+
 static cJSON *subscribe(int fd, const char *asset, uint64_t *seq)
 {
   char m[128];
@@ -461,14 +477,7 @@ static void subscribe_gives_snapshot_and_patches_reproduce_the_document(void)
   CU_ASSERT_FATAL(fd >= 0);
   publish(&s, "BTC", 0, 4, 5);
   /* wait until the gateway has the surface (list shows it) */
-  for (int i = 0; i < 100; i++) {
-    ws_send(fd, "{\"type\":\"list\"}");
-    cJSON *l = ws_next(fd, "surfaces");
-    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(l, "surfaces"));
-    cJSON_Delete(l);
-    if (n == 1)
-      break;
-  }
+  CU_ASSERT_FATAL(wait_listed(fd, 1));
   uint64_t seq = 0;
   cJSON *doc = subscribe(fd, "BTC", &seq);
   CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
@@ -540,14 +549,7 @@ static void an_expiry_count_change_is_listed_with_the_heartbeats_not_per_version
   int fd = ws_connect(s.port);
   CU_ASSERT_FATAL(fd >= 0);
   publish(&s, "BTC", 0, 4, 5);
-  for (int i = 0; i < 100; i++) {
-    ws_send(fd, "{\"type\":\"list\",\"id\":7}"); /* replies carry the id */
-    cJSON *l = ws_next(fd, "surfaces");
-    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(l, "surfaces"));
-    cJSON_Delete(l);
-    if (n == 1)
-      break;
-  }
+  CU_ASSERT_FATAL(wait_listed(fd, 1));
   uint64_t seq = 0;
   cJSON *doc = subscribe(fd, "BTC", &seq);
   CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
@@ -585,14 +587,7 @@ static void patches_of_several_surfaces_published_together_all_arrive_in_order(v
   CU_ASSERT_FATAL(fd >= 0);
   for (int a = 0; a < 3; a++)
     publish(&s, assets[a], 0, 4, 5);
-  for (int i = 0; i < 100; i++) {
-    ws_send(fd, "{\"type\":\"list\"}");
-    cJSON *l = ws_next(fd, "surfaces");
-    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(l, "surfaces"));
-    cJSON_Delete(l);
-    if (n == 3)
-      break;
-  }
+  CU_ASSERT_FATAL(wait_listed(fd, 3));
   cJSON *doc[3];
   uint64_t seq[3];
   for (int a = 0; a < 3; a++) {
@@ -718,14 +713,8 @@ static void slow_client_is_conflated_while_a_normal_client_gets_every_patch(void
   publish(&s, "BTC", 0, n_exp, n_pts);
   uint64_t seq = 0;
   cJSON *doc = NULL;
-  for (int i = 0; i < 100 && !doc; i++) {
-    ws_send(fast, "{\"type\":\"list\"}");
-    cJSON *l = ws_next(fast, "surfaces");
-    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(l, "surfaces"));
-    cJSON_Delete(l);
-    if (n == 1)
-      doc = subscribe(fast, "BTC", &seq);
-  }
+  CU_ASSERT_FATAL(wait_listed(fast, 1));
+  doc = subscribe(fast, "BTC", &seq);
   CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
   ws_send(slow, "{\"type\":\"subscribe\",\"surfaces\":[\"deribit.BTC\"]}");
   /* the slow client never reads again */
@@ -795,14 +784,8 @@ static void stamped_patches_are_timed_from_quote_and_tick(void)
     CU_ASSERT_EQUAL(surface_mailbox_put(s.mb, v), 0);
     gw_wake(s.gw);
     /* the gateway has version 0 before version 1 is put (no conflation) */
-    for (int i = 0; i < 100 && step == 0; i++) {
-      ws_send(fd, "{\"type\":\"list\"}");
-      cJSON *l = ws_next(fd, "surfaces");
-      int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(l, "surfaces"));
-      cJSON_Delete(l);
-      if (n == 1)
-        break;
-    }
+    if (step == 0)
+      CU_ASSERT(wait_listed(fd, 1));
   }
   double n = -1;
   for (int i = 0; i < 200 && n < 1; i++) { /* at most ~2 s */
