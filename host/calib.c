@@ -151,6 +151,7 @@ struct calib {
   _Atomic int stop;
   _Atomic int64_t last_tick_us;
   int64_t next_check_us; /* next roll-off check and gauge refresh */
+  int64_t prev_now_us;   /* the previous step's clock (a step back is noticed) */
   int64_t tick_wall_us;  /* this tick's start on the wall clock; 0 on another clock */
 };
 
@@ -872,10 +873,31 @@ static void mark_due(struct calib *cb, int64_t now, int force)
   }
 }
 
+/* The clock went back (the wall clock stepped): schedule times ahead of
+ * it would hold surfaces back until it caught up, so they become now. */
+static void clock_stepped_back(struct calib *cb, int64_t now)
+{
+  log_msg(LOG_WARN, 0, "clock stepped back %.3f s: schedule reset",
+          (double)(cb->prev_now_us - now) / 1e6);
+  cb->next_check_us = now;
+  for (int i = 0; i < cb->n_surf; i++) {
+    struct csurf *cs = &cb->surf[i];
+    if (cs->pub_us > now)
+      cs->pub_us = now;
+    if (cs->oldest_us > now)
+      cs->oldest_us = now;
+    if (cs->newest_us > now)
+      cs->newest_us = now;
+  }
+}
+
 /* One step: drain, checks, fit and publish what is due.  Returns the
  * number of surfaces published. */
 static int step(struct calib *cb, int64_t now, int force)
 {
+  if (now < cb->prev_now_us)
+    clock_stepped_back(cb, now);
+  cb->prev_now_us = now;
   cb->tick_wall_us = cb->c.now_us == wall_now ? now : 0;
   int depth = qq_depth(cb->in);
   drain(cb, now);
@@ -906,6 +928,8 @@ int calib_tick(struct calib *cb)
 
 int64_t calib_poll(struct calib *cb, int *n_published, int *idle)
 {
+  if (!cb)
+    return 0;
   int64_t now = cb->c.now_us(cb->c.now_ctx);
   int n = step(cb, now, 0);
   if (n_published)
@@ -934,10 +958,13 @@ static void *worker(void *arg)
     int idle;
     int64_t next = calib_poll(cb, NULL, &idle);
     /* At least CALIB_MIN_SLEEP_US: a surface that cannot be published (out
-     * of memory) stays due, and must not spin the core. */
+     * of memory) stays due, and must not spin the core.  At most a cadence:
+     * the staleness checks keep their period whatever the clock does. */
     int64_t wait = next - cb->c.now_us(cb->c.now_ctx);
     if (wait < CALIB_MIN_SLEEP_US)
       wait = CALIB_MIN_SLEEP_US;
+    if (wait > cb->c.cadence_us)
+      wait = cb->c.cadence_us;
     if (idle) {
       /* Nothing waits: the next push (or the check) starts a step. */
       qq_wait(cb->in, wait);

@@ -674,6 +674,27 @@ static void poll_does_not_let_a_future_venue_stamp_hold_a_surface_back(void)
   rig_close(&r);
 }
 
+static void poll_resets_its_schedule_when_the_clock_steps_back(void)
+{
+  struct rig r;
+  CU_ASSERT_EQUAL_FATAL(rig_open(&r), 0);
+  settle(&r);
+  int64_t t0 = AS_OF + 500 * MS, next;
+  int idle;
+  push_asset(&r, "BTC", t0, 1.01);
+  CU_ASSERT_EQUAL(poll_at(&r, t0 + 3 * MS, &next, &idle), 1);
+  /* The wall clock steps back 10 s: the last version now lies ahead of it,
+   * and the gap must not hold the next burst back 10 s. */
+  int64_t back = t0 - 10 * SEC;
+  push_asset(&r, "BTC", back, 1.02);
+  CU_ASSERT_EQUAL(poll_at(&r, back, &next, &idle), 0);
+  CU_ASSERT(next <= back + 20 * MS);
+  CU_ASSERT_EQUAL(poll_at(&r, back + 20 * MS, &next, &idle), 1);
+  struct surface *s[8];
+  free_all(s, take(&r, s, 8));
+  rig_close(&r);
+}
+
 int main(void)
 {
   static const struct test_case cases[] = {
@@ -689,6 +710,7 @@ int main(void)
       TEST_CASE(poll_refits_a_stream_that_never_pauses_by_the_cadence),
       TEST_CASE(poll_keeps_the_minimum_gap_and_publishes_a_link_down_at_once),
       TEST_CASE(poll_does_not_let_a_future_venue_stamp_hold_a_surface_back),
+      TEST_CASE(poll_resets_its_schedule_when_the_clock_steps_back),
       TEST_CASE(smile_points_refresh_once_a_second_while_fits_follow_every_tick),
   };
   int rc = test_run("calib", cases, TEST_COUNT(cases));
