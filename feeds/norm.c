@@ -53,13 +53,17 @@ void norm_reject_row(struct feeds_batch *b, struct feeds_stats *st, int reason)
 }
 
 /* The arena (norm.h): cJSON's hooks are process-wide, so they bump-allocate
- * only while this thread has a parse open, and otherwise (other threads,
- * other cJSON users, a tree over the arena) use malloc/free.  A pointer is
- * freed with free() unless it lies in this thread's arena. */
+ * only inside norm_json_parse's cJSON_Parse on this thread, and otherwise
+ * (other threads, other cJSON calls such as printing, a tree over the
+ * arena) use malloc/free.  A pointer is freed with free() unless it lies in
+ * this thread's arena.  The arena is emptied only when no tree of this
+ * thread is alive (depth 0), so a parse inside another tree's lifetime
+ * cannot overwrite it. */
 struct arena {
   unsigned char *base;
   size_t used;
-  int open;
+  int depth;   /* trees parsed and not yet freed */
+  int parsing; /* inside cJSON_Parse */
 };
 static pthread_key_t arena_key;
 static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
@@ -76,7 +80,7 @@ static void *arena_malloc(size_t n)
 {
   struct arena *a = arena_tls;
   size_t need = (n + 15) & ~(size_t)15;
-  if (a && a->open && need >= n && need <= NORM_ARENA_BYTES - a->used) {
+  if (a && a->parsing && need >= n && need <= NORM_ARENA_BYTES - a->used) {
     void *p = a->base + a->used;
     a->used += need;
     return p;
@@ -104,8 +108,8 @@ void norm_json_init(void)
   pthread_once(&arena_once, arena_init);
 }
 
-/* This thread's arena, opened and emptied; NULL (plain malloc) if it cannot
- * be had. */
+/* This thread's arena, opened (and emptied when nothing of it is in use);
+ * NULL (plain malloc) if it cannot be had. */
 static struct arena *arena_open(void)
 {
   norm_json_init();
@@ -122,8 +126,9 @@ static struct arena *arena_open(void)
     }
     arena_tls = a;
   }
-  a->used = 0;
-  a->open = 1;
+  if (a->depth == 0)
+    a->used = 0;
+  a->depth++;
   return a;
 }
 
@@ -140,8 +145,12 @@ struct cJSON *norm_json_parse(const char *msg, size_t len, size_t cap, struct fe
     norm_reject(b, st, FEEDS_REJ_JSON);
     return NULL;
   }
-  arena_open();
+  struct arena *a = arena_open();
+  if (a)
+    a->parsing = 1;
   cJSON *root = cJSON_ParseWithLength(msg, len);
+  if (a)
+    a->parsing = 0;
   if (!root) {
     norm_json_free(NULL);
     norm_reject(b, st, FEEDS_REJ_JSON);
@@ -153,8 +162,8 @@ struct cJSON *norm_json_parse(const char *msg, size_t len, size_t cap, struct fe
 void norm_json_free(struct cJSON *root)
 {
   cJSON_Delete(root);
-  if (arena_tls)
-    arena_tls->open = 0;
+  if (arena_tls && arena_tls->depth > 0)
+    arena_tls->depth--;
 }
 
 struct quote *norm_next_quote(struct feeds_batch *b, struct feeds_stats *st, const char *venue,

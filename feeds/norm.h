@@ -105,11 +105,13 @@ void norm_reject_row(struct feeds_batch *b, struct feeds_stats *st, int reason);
 
 /* Counts the message, applies the size cap and parses it.  Returns the tree,
  * or NULL after counting TOO_BIG or JSON and marking the batch rejected.
- * 'msg' need not be NUL-terminated.  The tree's nodes come from a
- * per-thread arena of NORM_ARENA_BYTES (malloc beyond it): a venue message
- * is tens of small nodes, and malloc/free of them was a fifth of the I/O
- * thread.  So: one tree per thread at a time, freed with norm_json_free
- * before the next norm_json_parse on that thread, nothing of it kept. */
+ * 'msg' need not be NUL-terminated.  The parse takes the tree's nodes from
+ * a per-thread arena of NORM_ARENA_BYTES (malloc beyond it): a venue
+ * message is tens of small nodes, and malloc/free of them was a fifth of
+ * the I/O thread.  So: free the tree with norm_json_free on the thread that
+ * parsed it, and keep nothing of it afterwards (the arena is emptied at the
+ * next parse once no tree of the thread is alive).  Other cJSON calls on
+ * the tree (printing, adding items) use malloc as usual. */
 #define NORM_ARENA_BYTES (256u << 10)
 struct cJSON *norm_json_parse(const char *msg, size_t len, size_t cap, struct feeds_batch *b,
                               struct feeds_stats *st);

@@ -402,6 +402,21 @@ static void the_parse_arena_spills_past_its_size_and_is_one_per_thread(void)
   reset();
   CU_ASSERT_EQUAL(deribit_parse(NULL, ticker, tlen, LOCAL_TS, &batch, &stats), 1);
   CU_ASSERT_EQUAL(memcmp(&quotes[0], &first, sizeof(first)), 0);
+  /* A tree parsed while another is alive leaves the first one intact. */
+  struct feeds_batch b2;
+  struct quote q2[1];
+  unsigned f2[1];
+  feeds_batch_init(&b2, q2, f2, 1);
+  cJSON *outer = norm_json_parse(ticker, tlen, FEEDS_MSG_MAX, &b2, &stats);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(outer);
+  char *before = cJSON_PrintUnformatted(outer);
+  reset();
+  CU_ASSERT_EQUAL(deribit_parse(NULL, ticker, tlen, LOCAL_TS, &batch, &stats), 1);
+  char *after = cJSON_PrintUnformatted(outer);
+  CU_ASSERT_STRING_EQUAL(after, before);
+  free(before);
+  free(after);
+  norm_json_free(outer);
   /* cJSON used outside a parse takes malloc and gives back with free. */
   cJSON *o = cJSON_Parse("{\"a\":[1,2,3],\"b\":\"text\"}");
   CU_ASSERT_PTR_NOT_NULL_FATAL(o);
