@@ -37,6 +37,8 @@ void latency_observe(struct metrics *m, const struct surface *s, int64_t drain_u
     metrics_observe(m, "volsurf_quote_to_patch_ms", NULL, r.quote_to_patch_ms);
   if (m && isfinite(r.gateway_wake_ms))
     metrics_observe(m, "volsurf_gateway_wake_ms", NULL, r.gateway_wake_ms);
+  if (m && isfinite(r.burst_ms))
+    metrics_observe(m, "volsurf_quote_burst_ms", NULL, r.burst_ms);
   if (!s || log_get_level() > LOG_DEBUG)
     return;
   struct log_line l;

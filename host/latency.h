@@ -12,6 +12,9 @@
  *   volsurf_tick_to_patch_ms   tick start -> patch queued (processing)
  *   volsurf_quote_to_patch_ms  oldest new quote received -> patch queued
  *   volsurf_gateway_wake_ms    mailbox put -> gateway takes the version
+ *   volsurf_quote_burst_ms     oldest -> newest quote new in the version (how
+ *                              long its burst took to land: a feed or an I/O
+ *                              thread falling behind shows here first)
  * The socket write that follows is not included (one frame per client in
  * the next writable callbacks; bench/results/quote-to-patch.md measures it
  * from the client side). */
@@ -37,8 +40,8 @@ struct latency_sample {
  * patch was queued at queued_us.  Any thread. */
 struct latency_sample latency_of(const struct surface *s, int64_t drain_us, int64_t queued_us);
 
-/* Records the first three of latency_of's values, where finite, in m
- * (NULL: no-op) and writes one debug log line ("patch latency": surface,
+/* Records tick_to_patch, quote_to_patch, gateway_wake and burst, where
+ * finite, in m (NULL: no-op) and writes one debug log line ("patch latency": surface,
  * version, all six values) for bench/latency.sh.  Any thread.  The stamps
  * are on the wall clock (now_wall_us). */
 void latency_observe(struct metrics *m, const struct surface *s, int64_t drain_us,

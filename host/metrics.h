@@ -20,6 +20,7 @@
  *   volsurf_tick_to_patch_ms                   summary  (host/latency.h)
  *   volsurf_quote_to_patch_ms                  summary  -> QuoteToPatchMs
  *   volsurf_gateway_wake_ms                    summary
+ *   volsurf_quote_burst_ms                     summary  (oldest -> newest quote of a version)
  *   volsurf_ws_connections                     gauge    -> WebsocketConnections
  *   volsurf_ws_dropped_total{reason}           counter  -> DroppedMessages (sum)
  *   volsurf_ws_conflated_total                 counter

@@ -56,6 +56,14 @@ static void observe_records_only_known_spans(void)
   CU_ASSERT_PTR_NOT_NULL(strstr(buf, "volsurf_tick_to_patch_ms_count 1\n"));
   CU_ASSERT_PTR_NOT_NULL(strstr(buf, "volsurf_gateway_wake_ms_count 1\n"));
   CU_ASSERT_PTR_NULL(strstr(buf, "volsurf_quote_to_patch_ms"));
+  CU_ASSERT_PTR_NULL(strstr(buf, "volsurf_quote_burst_ms"));
+  struct surface *q = stamped(900000, 1000000, 1001000); /* a burst of 12.5 ms */
+  latency_observe(m, q, 1002000, 1003000);
+  metrics_render_prom(m, buf, sizeof(buf));
+  CU_ASSERT_PTR_NOT_NULL(strstr(buf, "volsurf_quote_to_patch_ms_count 1\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(buf, "volsurf_quote_burst_ms_count 1\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(buf, "volsurf_quote_burst_ms_sum 12.5\n"));
+  surface_free(q);
   surface_free(s);
   metrics_free(m);
 }
