@@ -21,7 +21,8 @@ build: deps
 
 # The embedded default: the built-in simulator (BTC, ETH, SOL_USDC, XRP_USDC
 # on the Deribit wire protocol, loopback), the Deribit connector, calibration
-# every 100 ms, dashboard + stream on http://localhost:$(PORT)/.  Ctrl-C stops.
+# of each surface as its quote burst lands (at most 100 ms after its oldest
+# new quote), dashboard + stream on http://localhost:$(PORT)/.  Ctrl-C stops.
 PORT ?= 8080
 run: build web
 	@echo "dashboard: http://localhost:$(PORT)/   (Ctrl-C stops)"
