@@ -365,6 +365,19 @@ void fake_venue_send(struct fake_venue *fv, const char *msg, size_t len)
   enqueue(fv, msg, len, 0);
 }
 
+void fake_venue_binance_responder(struct fake_venue *fv, const char *msg, size_t len, void *user)
+{
+  (void)user;
+  cJSON *req = cJSON_ParseWithLength(msg, len);
+  const cJSON *id = cJSON_GetObjectItem(req, "id");
+  if (cJSON_IsNumber(id)) {
+    char ack[64];
+    snprintf(ack, sizeof ack, "{\"result\":null,\"id\":%lld}", (long long)id->valuedouble);
+    fake_venue_send(fv, ack, strlen(ack));
+  }
+  cJSON_Delete(req);
+}
+
 void fake_venue_ping(struct fake_venue *fv)
 {
   /* With a payload: an lws 4.1 server does not report a zero-length PONG

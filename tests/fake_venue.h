@@ -32,6 +32,9 @@ int fake_venue_port(const struct fake_venue *fv);
 void fake_venue_send(struct fake_venue *fv, const char *msg, size_t len);
 /* Queues a websocket PING frame. */
 void fake_venue_ping(struct fake_venue *fv);
+/* A ready responder for Binance's stream: SUBSCRIBE/UNSUBSCRIBE (any
+ * request with a numeric id) -> {"result":null,"id":N}. */
+void fake_venue_binance_responder(struct fake_venue *fv, const char *msg, size_t len, void *user);
 /* Closes every websocket connection and forgets queued frames. */
 void fake_venue_drop(struct fake_venue *fv);
 /* Serves 'body' (copied; NULL removes) for GET 'path' (query ignored). */

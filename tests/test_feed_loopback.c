@@ -171,20 +171,6 @@ static void bybit_responder(struct fake_venue *fv, const char *msg, size_t len, 
   cJSON_Delete(req);
 }
 
-/* Binance: SUBSCRIBE/UNSUBSCRIBE -> {"result":null,"id":N}. */
-static void binance_responder(struct fake_venue *fv, const char *msg, size_t len, void *user)
-{
-  (void)user;
-  cJSON *req = cJSON_ParseWithLength(msg, len);
-  const cJSON *id = cJSON_GetObjectItem(req, "id");
-  if (cJSON_IsNumber(id)) {
-    char ack[64];
-    snprintf(ack, sizeof ack, "{\"result\":null,\"id\":%lld}", (long long)id->valuedouble);
-    send_str(fv, ack);
-  }
-  cJSON_Delete(req);
-}
-
 /* ---- the client's side -------------------------------------------------- */
 
 static struct {
@@ -584,7 +570,7 @@ static void binance_lists_over_rest_subscribes_mark_stream_and_pongs(void)
 {
   struct feed_config c = test_config("binance");
   c.ping_ms = 100; /* websocket PING frames */
-  start("binance", binance_responder, &c);
+  start("binance", fake_venue_binance_responder, &c);
   serve_listing("binance", "/eapi/v1/exchangeInfo", "exchange_info_reconstructed.json");
   WAIT_UNTIL(h.n_up >= 1);
   CU_ASSERT_EQUAL(h.n_up, 1);

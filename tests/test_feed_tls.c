@@ -37,20 +37,6 @@
 
 static struct fake_pki pki;
 
-/* Binance: SUBSCRIBE/UNSUBSCRIBE -> {"result":null,"id":N}. */
-static void binance_responder(struct fake_venue *fv, const char *msg, size_t len, void *user)
-{
-  (void)user;
-  cJSON *req = cJSON_ParseWithLength(msg, len);
-  const cJSON *id = cJSON_GetObjectItem(req, "id");
-  if (cJSON_IsNumber(id)) {
-    char ack[64];
-    snprintf(ack, sizeof ack, "{\"result\":null,\"id\":%lld}", (long long)id->valuedouble);
-    fake_venue_send(fv, ack, strlen(ack));
-  }
-  cJSON_Delete(req);
-}
-
 static struct {
   struct fake_venue *fv;
   struct lws_context *ctx;
@@ -103,7 +89,7 @@ static int rx_wait(const char *needle, int n)
 static void start_venue(const char *cert, const char *key)
 {
   memset(&h, 0, sizeof h);
-  h.fv = fake_venue_start_tls(binance_responder, NULL, cert, key);
+  h.fv = fake_venue_start_tls(fake_venue_binance_responder, NULL, cert, key);
   CU_ASSERT_PTR_NOT_NULL_FATAL(h.fv);
   char *raw = feeds_fixture_read("binance", "exchange_info_reconstructed.json", NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL(raw);
