@@ -268,15 +268,21 @@ void gw_drain(struct gateway *gw)
 
 /* ---- peers ---- */
 
+/* Queues a message for one client (a drop is counted) and asks to write. */
+static void push_msg(struct gateway *gw, struct gw_peer *p, struct gw_msg *m)
+{
+  if (gwc_push(&p->q, m, gw_now_ms()) == GWC_DROPPED)
+    gw->k.dropped[GW_DROP_QUEUE_FULL]++;
+  lws_callback_on_writable(p->wsi);
+}
+
 /* Queues a per-client message (hello, error, ack, heartbeat). */
 static void push_text(struct gateway *gw, struct gw_peer *p, const char *txt, size_t len)
 {
   struct gw_msg *m = txt ? gw_msg_new(txt, len, -1, GW_MSG_OTHER) : NULL;
   if (m) {
-    if (gwc_push(&p->q, m, gw_now_ms()) == GWC_DROPPED)
-      gw->k.dropped[GW_DROP_QUEUE_FULL]++;
+    push_msg(gw, p, m);
     gw_msg_unref(m);
-    lws_callback_on_writable(p->wsi);
   }
 }
 
@@ -309,8 +315,8 @@ struct gw_peer *gw_peer_open(struct gateway *gw, struct lws *wsi)
   free(txt);
   if (!gw->surfaces_msg)
     rebuild_surfaces_msg(gw);
-  if (gw->surfaces_msg && gwc_push(&p->q, gw->surfaces_msg, gw_now_ms()) == GWC_QUEUED)
-    lws_callback_on_writable(wsi);
+  if (gw->surfaces_msg)
+    push_msg(gw, p, gw->surfaces_msg);
   return p;
 }
 
@@ -556,8 +562,8 @@ void gw_tick(struct gateway *gw)
       lws_callback_on_writable(p->wsi);
       continue;
     }
-    if (list && gwc_push(&p->q, list, now) == GWC_DROPPED)
-      gw->k.dropped[GW_DROP_QUEUE_FULL]++;
+    if (list)
+      push_msg(gw, p, list);
     for (int i = 0; i < p->q.n_subs; i++) {
       struct gw_surf *s = &gw->surf[p->q.subs[i].surf];
       hb[i] = (struct proto_hb){s->id, s->seq, s->stale};
